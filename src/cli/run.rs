@@ -1,0 +1,110 @@
+//! `pbrsim run`: load a scenario, run its replications, write the results.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use pbrsim::experiment::{self, Collected, Settings, metrics, summarise};
+use pbrsim::model::Model;
+use pbrsim::output::{self, RunInfo, ScenarioInfo, fmt_num};
+use pbrsim::scenario;
+
+use super::{EXIT_BAD_INPUT, EXIT_FAILURE, RunArgs, progress};
+
+/// Headline metrics printed after a run (whole horizon).
+const HEADLINE: [&str; 8] = [
+    "referrals_per_1000",
+    "first_outpatient_attendances",
+    "elective_admissions",
+    "rtt_wait_p50_days",
+    "rtt_within_18_weeks_share",
+    "waiting_list_end",
+    "tariff_paid_gbp",
+    "ledger_imbalance_pence",
+];
+
+pub fn run(args: &RunArgs) -> i32 {
+    let loaded = match scenario::load(&args.scenario) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let model = match loaded.config().map_err(|e| e.to_string()).and_then(|c| Model::new(c).map_err(|e| e.to_string()))
+    {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.scenario.display());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let mut resolved = loaded.scenario.clone();
+    if let Some(reps) = args.reps {
+        resolved.simulation.replications = reps;
+    }
+    if let Some(seed) = args.seed {
+        resolved.simulation.seed = seed;
+    }
+    let threads =
+        args.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), |t| t as usize);
+    let settings = Settings { seed: resolved.simulation.seed, replications: resolved.simulation.replications, threads };
+    let out_dir = args.out.clone().unwrap_or_else(|| {
+        let stem = args.scenario.file_stem().map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
+        PathBuf::from("output").join(stem)
+    });
+
+    let started = Instant::now();
+    let bar = progress::bar(settings.replications as u64, args.quiet);
+    let results = experiment::run(&model, settings, &|| bar.inc(1));
+    bar.finish_and_clear();
+    let results = match results {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let collected = Collected::new(&model, &results);
+    let info = RunInfo {
+        pbrsim_version: env!("CARGO_PKG_VERSION"),
+        scenario: ScenarioInfo {
+            path: &args.scenario.to_string_lossy(),
+            sha256: output::sha256_hex(loaded.text.as_bytes()),
+        },
+        seed: settings.seed,
+        replications: settings.replications,
+        threads,
+        wall_seconds: started.elapsed().as_secs_f64(),
+        years: model.config().calendar.years.iter().map(|y| y.label.clone()).collect(),
+        resolved_scenario: &resolved,
+    };
+    if let Err(e) = output::write_run(&out_dir, &model, &collected, &info) {
+        eprintln!("error: {e}");
+        return EXIT_FAILURE;
+    }
+    if !args.quiet {
+        print_headline(&collected, &info, &out_dir, started.elapsed().as_secs_f64());
+    }
+    0
+}
+
+fn print_headline(c: &Collected, info: &RunInfo, out_dir: &std::path::Path, seconds: f64) {
+    let all = c.periods.len() - 1;
+    println!(
+        "{} replications of {} ({}), seed {}, in {:.2} s",
+        info.replications,
+        info.scenario.path,
+        info.years.join(", "),
+        info.seed,
+        seconds
+    );
+    println!("{:<32} {:>16} {:>16} {:>16}", "metric (whole horizon)", "mean", "95% CI low", "95% CI high");
+    for name in HEADLINE {
+        if let Some(k) = metrics::SYSTEM.iter().position(|m| m.name == name) {
+            let s = summarise(&c.system[all][0][k]);
+            let round = |x: f64| if x.is_nan() { "NA".to_string() } else { fmt_num((x * 1000.0).round() / 1000.0) };
+            println!("{:<32} {:>16} {:>16} {:>16}", name, round(s.mean), round(s.ci95_low), round(s.ci95_high));
+        }
+    }
+    println!("results in {}/", out_dir.display());
+}

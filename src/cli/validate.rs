@@ -1,0 +1,73 @@
+//! `pbrsim validate`: check scenario files without running them, and show the
+//! expected demand against capacity of every provider service.
+
+use pbrsim::model::Model;
+use pbrsim::scenario;
+
+use super::{EXIT_BAD_INPUT, ValidateArgs};
+
+pub fn validate(args: &ValidateArgs) -> i32 {
+    let mut failed = 0;
+    for path in &args.scenarios {
+        let checked = scenario::load(path).map_err(|e| e.to_string()).and_then(|l| {
+            let config = l.config().map_err(|e| e.to_string())?;
+            Model::new(config).map_err(|e| format!("error: {}: {e}", path.display()))
+        });
+        match checked {
+            Ok(model) => {
+                if !args.quiet {
+                    describe(path, &model);
+                }
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                failed += 1;
+            }
+        }
+    }
+    if failed > 0 { EXIT_BAD_INPUT } else { 0 }
+}
+
+fn describe(path: &std::path::Path, model: &Model) {
+    let c = model.config();
+    let years = &c.calendar.years;
+    println!(
+        "ok {}: {}, {} practices ({} people), {} service lines, {} providers; {} to {} after {} days' warm-up",
+        path.display(),
+        c.pct.name,
+        c.practices.len(),
+        c.population(),
+        c.lines.len(),
+        c.providers.len(),
+        years.first().map_or("?", |y| y.label.as_str()),
+        years.last().map_or("?", |y| y.label.as_str()),
+        c.calendar.warm_up_days,
+    );
+    println!(
+        "  {:<28} {:<24} {:>10} {:>10} {:>6} {:>10} {:>10} {:>6}",
+        "provider", "service line", "referrals", "op cap", "load", "admits", "adm cap", "load"
+    );
+    for l in model.expected_load() {
+        let flag = |u: f64| if u >= 1.0 { " !" } else { "" };
+        println!(
+            "  {:<28} {:<24} {:>10.0} {:>10.0} {:>6.2} {:>10.0} {:>10.0} {:>6.2}{}",
+            c.providers[l.provider].name,
+            c.lines[l.line].name,
+            l.referrals_per_year,
+            l.outpatient_capacity,
+            l.outpatient_utilisation(),
+            l.admissions_per_year,
+            l.admission_capacity,
+            l.admission_utilisation(),
+            flag(l.outpatient_utilisation().max(l.admission_utilisation())),
+        );
+    }
+    let overloaded = model
+        .expected_load()
+        .iter()
+        .filter(|l| l.outpatient_utilisation() >= 1.0 || l.admission_utilisation() >= 1.0)
+        .count();
+    if overloaded > 0 {
+        println!("  ! {overloaded} list(s) expect more demand than capacity: their waits will grow through the run");
+    }
+}

@@ -1,0 +1,121 @@
+//! Monte Carlo experiments: replications in parallel, statistics across them.
+//!
+//! Replication `r` depends only on `(model, seed, r)`. Replications run on a rayon
+//! pool of the requested size, and results are gathered by replication index, never
+//! in completion order, so every output is byte-identical whatever the thread count.
+
+pub mod metrics;
+pub mod stats;
+
+use rayon::prelude::*;
+
+use crate::model::{Model, ModelError, ReplicationResult, YearRecord};
+
+pub use stats::{Summary, summarise};
+
+/// Label of the whole-horizon period in outputs.
+pub const ALL_YEARS: &str = "all";
+
+/// How to run an experiment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    pub seed: u64,
+    pub replications: u32,
+    /// Worker threads; 0 means one per available core.
+    pub threads: usize,
+}
+
+/// Why an experiment failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(
+        "replication {replication} with seed {seed} failed: {source}\n  (reproduce it alone with: --seed {seed} --reps {reps})",
+        reps = replication + 1
+    )]
+    Replication { replication: u64, seed: u64, source: ModelError },
+    #[error("cannot start a pool of {threads} worker threads: {message}")]
+    ThreadPool { threads: usize, message: String },
+}
+
+/// Runs the replications and returns them in replication order. `on_done` is called
+/// once per finished replication, from whichever thread finished it.
+pub fn run(model: &Model, settings: Settings, on_done: &(dyn Fn() + Sync)) -> Result<Vec<ReplicationResult>, RunError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.threads)
+        .build()
+        .map_err(|e| RunError::ThreadPool { threads: settings.threads, message: e.to_string() })?;
+    let results: Vec<Result<ReplicationResult, ModelError>> = pool.install(|| {
+        (0..settings.replications as u64)
+            .into_par_iter()
+            .map(|r| {
+                let out = model.run_replication(settings.seed, r);
+                on_done();
+                out
+            })
+            .collect()
+    });
+    results
+        .into_iter()
+        .enumerate()
+        .map(|(r, res)| {
+            res.map_err(|source| RunError::Replication { replication: r as u64, seed: settings.seed, source })
+        })
+        .collect()
+}
+
+/// The whole-horizon record of a replication.
+pub fn whole_horizon(result: &ReplicationResult) -> Option<YearRecord> {
+    let mut it = result.years.iter();
+    let mut all = it.next()?.clone();
+    for y in it {
+        all.merge(y);
+    }
+    Some(all)
+}
+
+/// Every metric of every replication, arranged for summaries: values are indexed
+/// `[period][entity][metric][replication]`, periods being the financial years then
+/// `all`. System metrics have a single entity.
+#[derive(Debug, Clone)]
+pub struct Collected {
+    pub periods: Vec<String>,
+    pub system: Vec<Vec<Vec<Vec<f64>>>>,
+    pub providers: Vec<Vec<Vec<Vec<f64>>>>,
+    pub practices: Vec<Vec<Vec<Vec<f64>>>>,
+}
+
+impl Collected {
+    /// Collects `results` (in replication order) for a model.
+    pub fn new(model: &Model, results: &[ReplicationResult]) -> Self {
+        let cfg = model.config();
+        let mut periods: Vec<String> = cfg.calendar.years.iter().map(|y| y.label.clone()).collect();
+        periods.push(ALL_YEARS.to_string());
+        let np = periods.len();
+        let empty = |entities: usize, metrics: usize| vec![vec![vec![vec![0.0; results.len()]; metrics]; entities]; np];
+        let mut c = Self {
+            system: empty(1, metrics::SYSTEM.len()),
+            providers: empty(cfg.providers.len(), metrics::PROVIDER.len()),
+            practices: empty(cfg.practices.len(), metrics::PRACTICE.len()),
+            periods,
+        };
+        for (r, res) in results.iter().enumerate() {
+            let all = whole_horizon(res);
+            for (p, year) in res.years.iter().chain(all.as_ref()).enumerate() {
+                for (k, m) in metrics::SYSTEM.iter().enumerate() {
+                    c.system[p][0][k][r] = (m.value)(year);
+                }
+                for i in 0..cfg.providers.len() {
+                    for (k, m) in metrics::PROVIDER.iter().enumerate() {
+                        c.providers[p][i][k][r] = (m.value)(year, i);
+                    }
+                }
+                for i in 0..cfg.practices.len() {
+                    for (k, m) in metrics::PRACTICE.iter().enumerate() {
+                        c.practices[p][i][k][r] = (m.value)(year, i);
+                    }
+                }
+            }
+        }
+        c
+    }
+}

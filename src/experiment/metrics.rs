@@ -1,0 +1,210 @@
+//! The named metrics pbrsim reports, each defined once here next to its unit and the
+//! formula that computes it from a [`YearRecord`]. `docs/outputs.md` documents the
+//! same list, and a test checks that every name here appears there.
+//!
+//! Rates per 1,000 are per year: a part year is scaled by its share of the financial
+//! year. Shares are in [0, 1]. Money is reported in pounds (`_gbp`) to the penny,
+//! except `ledger_imbalance_pence`.
+
+use crate::engine::Histogram;
+use crate::model::record::RTT_STANDARD_DAYS;
+use crate::model::{Pence, YearRecord};
+
+/// A metric's name, unit, one-line meaning and formula `F`.
+pub struct Metric<F> {
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub description: &'static str,
+    pub value: F,
+}
+
+/// Formula of a system metric.
+pub type SystemFn = fn(&YearRecord) -> f64;
+/// Formula of a provider or practice metric: the year and the entity's index.
+pub type EntityFn = fn(&YearRecord, usize) -> f64;
+
+fn ratio(num: u64, den: u64) -> f64 {
+    if den == 0 { f64::NAN } else { num as f64 / den as f64 }
+}
+
+fn per_1000_per_year(count: u64, population: u64, years: f64) -> f64 {
+    if population == 0 || years <= 0.0 { f64::NAN } else { count as f64 * 1000.0 / population as f64 / years }
+}
+
+fn gbp(p: Pence) -> f64 {
+    p.gbp()
+}
+
+fn all_waits(r: &YearRecord) -> Histogram {
+    let mut h = r.rtt_admitted.clone();
+    h.merge(&r.rtt_non_admitted);
+    h
+}
+
+fn q(h: &Histogram, p: f64) -> f64 {
+    h.quantile(p).unwrap_or(f64::NAN)
+}
+
+fn within(h: &Histogram) -> f64 {
+    ratio(h.count_below(RTT_STANDARD_DAYS), h.count())
+}
+
+macro_rules! m {
+    ($name:literal, $unit:literal, $desc:literal, $f:expr) => {
+        Metric { name: $name, unit: $unit, description: $desc, value: $f }
+    };
+}
+
+/// System-level metrics, in output order.
+pub const SYSTEM: &[Metric<SystemFn>] = &[
+    m!("registered_population", "people", "Patients registered with the PCT's practices (end of year).", |r| r
+        .registered_population
+        as f64),
+    m!("episodes", "count", "Episodes needing a GP's decision (condition arises).", |r| r.episodes as f64),
+    m!("treated_in_primary_care", "count", "Episodes the GP kept in primary care.", |r| r.primary_care as f64),
+    m!("referrals", "count", "GP referrals to hospital.", |r| r.referrals as f64),
+    m!("referrals_per_1000", "per_1000_per_year", "GP referrals per 1,000 registered patients per year.", |r| {
+        per_1000_per_year(r.referrals, r.registered_population, r.year_fraction)
+    }),
+    m!("first_outpatient_attendances", "count", "Completed first outpatient attendances.", |r| r.first_attendances
+        as f64),
+    m!("follow_up_attendances", "count", "Completed follow-up outpatient attendances.", |r| r.follow_ups as f64),
+    m!("follow_up_ratio", "ratio", "Follow-up attendances per first attendance.", |r| ratio(
+        r.follow_ups,
+        r.first_attendances
+    )),
+    m!("discharged_after_first_share", "share", "Share of first attendances discharged after that visit.", |r| ratio(
+        r.discharged_after_first,
+        r.first_attendances
+    )),
+    m!("decisions_to_admit", "count", "First attendances ending in a decision to admit.", |r| r.decisions_to_admit
+        as f64),
+    m!("conversion_rate", "share", "Decisions to admit per first attendance.", |r| ratio(
+        r.decisions_to_admit,
+        r.first_attendances
+    )),
+    m!("elective_admissions", "count", "Completed elective spells.", |r| r.admissions as f64),
+    m!(
+        "elective_admissions_per_1000",
+        "per_1000_per_year",
+        "Elective spells per 1,000 registered patients per year.",
+        |r| per_1000_per_year(r.admissions, r.registered_population, r.year_fraction)
+    ),
+    m!("rtt_clock_stops", "count", "Referral-to-treatment clocks stopped (admitted and non-admitted).", |r| (r
+        .rtt_admitted
+        .count()
+        + r.rtt_non_admitted.count())
+        as f64),
+    m!("rtt_wait_mean_days", "days", "Mean RTT wait of clock stops in the year.", |r| all_waits(r)
+        .mean()
+        .unwrap_or(f64::NAN)),
+    m!("rtt_wait_p50_days", "days", "Median RTT wait of clock stops in the year.", |r| q(&all_waits(r), 0.5)),
+    m!("rtt_wait_p90_days", "days", "90th percentile RTT wait of clock stops in the year.", |r| q(&all_waits(r), 0.9)),
+    m!("rtt_within_18_weeks_share", "share", "Share of clock stops within 18 weeks (126 days).", |r| within(
+        &all_waits(r)
+    )),
+    m!("admitted_rtt_wait_p50_days", "days", "Median RTT wait of admitted clock stops.", |r| q(&r.rtt_admitted, 0.5)),
+    m!("admitted_rtt_wait_p90_days", "days", "90th percentile RTT wait of admitted clock stops.", |r| q(
+        &r.rtt_admitted,
+        0.9
+    )),
+    m!("admitted_rtt_within_18_weeks_share", "share", "Share of admitted clock stops within 18 weeks.", |r| within(
+        &r.rtt_admitted
+    )),
+    m!("non_admitted_rtt_wait_p50_days", "days", "Median RTT wait of non-admitted clock stops.", |r| q(
+        &r.rtt_non_admitted,
+        0.5
+    )),
+    m!("non_admitted_rtt_within_18_weeks_share", "share", "Share of non-admitted clock stops within 18 weeks.", |r| {
+        within(&r.rtt_non_admitted)
+    }),
+    m!("waiting_list_end", "people", "Patients waiting (first attendance or admission) at year end.", |r| (r
+        .waiting_first_end
+        + r.waiting_admission_end)
+        as f64),
+    m!("waiting_first_outpatient_end", "people", "Patients waiting for a first attendance at year end.", |r| r
+        .waiting_first_end
+        as f64),
+    m!("waiting_admission_end", "people", "Patients waiting for admission at year end.", |r| r.waiting_admission_end
+        as f64),
+    m!("pct_allocation_gbp", "gbp", "Capitation allocation received by the PCT.", |r| gbp(r.allocation)),
+    m!("pct_spend_gbp", "gbp", "Everything the PCT paid out.", |r| gbp(r.tariff_paid)),
+    m!("tariff_paid_gbp", "gbp", "Payment by Results tariff paid to providers (tariff × MFF).", |r| gbp(r.tariff_paid)),
+    m!("pct_surplus_gbp", "gbp", "Allocation less spend in the year.", |r| gbp(Pence(
+        r.allocation.0.saturating_sub(r.tariff_paid.0)
+    ))),
+    m!("pbr_share_of_allocation", "share", "Tariff paid as a share of the allocation.", |r| if r.allocation.0 == 0 {
+        f64::NAN
+    } else {
+        r.tariff_paid.0 as f64 / r.allocation.0 as f64
+    }),
+    m!("ledger_imbalance_pence", "pence", "Sum of all ledger balances at year end; 0 when the books balance.", |r| r
+        .ledger_imbalance_pence
+        as f64),
+    m!("events", "count", "Simulation events processed in the year.", |r| r.events as f64),
+];
+
+/// Per-provider metrics, in output order.
+pub const PROVIDER: &[Metric<EntityFn>] =
+    &[
+        m!("referrals", "count", "Referrals received.", |y, i| y.providers[i].referrals as f64),
+        m!("market_share", "share", "Share of all referrals in the year.", |y, i| ratio(
+            y.providers[i].referrals,
+            y.referrals
+        )),
+        m!("first_outpatient_attendances", "count", "Completed first attendances.", |y, i| y.providers[i]
+            .first_attendances
+            as f64),
+        m!("follow_up_attendances", "count", "Completed follow-up attendances.", |y, i| y.providers[i].follow_ups
+            as f64),
+        m!("elective_admissions", "count", "Completed elective spells.", |y, i| y.providers[i].admissions as f64),
+        m!("income_gbp", "gbp", "All income (tariff).", |y, i| gbp(y.providers[i].tariff_income)),
+        m!("tariff_income_gbp", "gbp", "Payment by Results income.", |y, i| gbp(y.providers[i].tariff_income)),
+        m!("fixed_cost_gbp", "gbp", "Fixed cost for the year (monthly instalments).", |y, i| gbp(
+            y.providers[i].fixed_cost
+        )),
+        m!("marginal_cost_gbp", "gbp", "Marginal cost of the activity done.", |y, i| gbp(y.providers[i].marginal_cost)),
+        m!("cost_gbp", "gbp", "Fixed plus marginal cost.", |y, i| {
+            let p = &y.providers[i];
+            gbp(Pence(p.fixed_cost.0.saturating_add(p.marginal_cost.0)))
+        }),
+        m!("surplus_gbp", "gbp", "Income less cost.", |y, i| {
+            let p = &y.providers[i];
+            gbp(Pence(p.tariff_income.0.saturating_sub(p.fixed_cost.0).saturating_sub(p.marginal_cost.0)))
+        }),
+        m!(
+            "utilisation",
+            "share",
+            "Busy server-days over available server-days, outpatient and admission lists together.",
+            |y, i| {
+                let p = &y.providers[i];
+                if p.server_days > 0.0 { p.busy_server_days / p.server_days } else { f64::NAN }
+            }
+        ),
+        m!("waiting_list_end", "people", "Patients on its lists at year end.", |y, i| y.providers[i].waiting_end
+            as f64),
+        m!("rtt_wait_mean_days", "days", "Mean RTT wait of its clock stops.", |y, i| {
+            let p = &y.providers[i];
+            if p.rtt_stops == 0 { f64::NAN } else { p.rtt_sum_days / p.rtt_stops as f64 }
+        }),
+        m!("rtt_within_18_weeks_share", "share", "Share of its clock stops within 18 weeks.", |y, i| {
+            let p = &y.providers[i];
+            ratio(p.rtt_within_standard, p.rtt_stops)
+        }),
+    ];
+
+/// Per-practice metrics, in output order.
+pub const PRACTICE: &[Metric<EntityFn>] = &[
+    m!("list_size", "people", "Registered patients.", |y, i| y.practices[i].list_size as f64),
+    m!("episodes", "count", "Episodes needing a GP's decision.", |y, i| y.practices[i].episodes as f64),
+    m!("referrals", "count", "Referrals to hospital.", |y, i| y.practices[i].referrals as f64),
+    m!("referrals_per_1000", "per_1000_per_year", "Referrals per 1,000 registered patients per year.", |y, i| {
+        let p = &y.practices[i];
+        per_1000_per_year(p.referrals, p.list_size, y.year_fraction)
+    }),
+    m!("spend_gbp", "gbp", "Tariff paid for its patients' activity (shadow spend).", |y, i| gbp(y.practices[i].spend)),
+    m!("spend_per_head_gbp", "gbp", "Shadow spend per registered patient.", |y, i| {
+        let p = &y.practices[i];
+        if p.list_size == 0 { f64::NAN } else { gbp(p.spend) / p.list_size as f64 }
+    }),
+];

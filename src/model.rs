@@ -1,0 +1,202 @@
+//! The health economy: practices, providers, the patient pathway, Payment by Results
+//! and the ledger. The model takes a validated [`Config`] and runs replications; it
+//! knows nothing of files, formats or terminals.
+//!
+//! Where things live: the GP's referral decision in [`gp`], the choice of provider in
+//! [`choice`], the clinical pathway in [`pathway`], a provider's waiting lists in
+//! [`waiting_list`], every payment in [`payment`], the accounts in [`ledger`], and the
+//! event loop that ties them together in [`sim`].
+
+pub mod calendar;
+pub mod choice;
+pub mod config;
+pub mod gp;
+pub mod ledger;
+pub mod money;
+pub mod pathway;
+pub mod payment;
+pub mod record;
+pub mod sim;
+pub mod waiting_list;
+
+pub use calendar::{Calendar, Date, FinancialYear};
+pub use config::{Config, Item, Pct, Practice, Provider, ProviderKind, Resource, Service, ServiceLine};
+pub use money::Pence;
+pub use record::{PracticeYear, ProviderYear, YearRecord};
+pub use sim::ReplicationResult;
+
+use choice::{Choice, ServiceRef};
+use gp::Gp;
+use pathway::Pathway;
+use payment::PriceTable;
+
+/// Why a model could not be built or a replication failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModelError {
+    #[error("service line `{line}` has referrals but no provider offers it")]
+    NoProvider { line: String },
+    #[error(transparent)]
+    Price(#[from] payment::PriceOverflow),
+    #[error("the PCT allocation overflows 64-bit pence")]
+    AllocationOverflow,
+    #[error(transparent)]
+    Schedule(#[from] crate::engine::ScheduleError),
+    #[error(transparent)]
+    Ledger(#[from] ledger::LedgerError),
+    #[error("invariant violated: {0}")]
+    Invariant(String),
+}
+
+/// A built model: the configuration plus the tables derived from it once, shared
+/// read-only by every replication (and every thread).
+#[derive(Debug)]
+pub struct Model {
+    config: Config,
+    services: Vec<ServiceRef>,
+    gp: Gp,
+    choice: Choice,
+    pathways: Vec<Pathway>,
+    prices: PriceTable,
+    /// Per service, cumulative list sizes of the practices it serves by default, to
+    /// attribute the patients already waiting at the start to practices.
+    backlog_weights: Vec<Vec<(u64, usize)>>,
+}
+
+impl Model {
+    /// Builds the derived tables and checks what only the model can check: every
+    /// service line that practices refer on has a provider, and every price fits.
+    pub fn new(config: Config) -> Result<Self, ModelError> {
+        let services: Vec<ServiceRef> = config
+            .providers
+            .iter()
+            .enumerate()
+            .flat_map(|(provider, p)| {
+                p.services.iter().enumerate().map(move |(within, s)| ServiceRef { provider, line: s.line, within })
+            })
+            .collect();
+        let gp = Gp::new(&config);
+        let choice = Choice::new(&config, &services);
+        for (l, line) in config.lines.iter().enumerate() {
+            let refers = line.incidence_per_1000 > 0.0
+                && (0..config.practices.len())
+                    .any(|p| gp.referral_probability(p, l) > 0.0 && config.practices[p].list_size > 0);
+            if refers && (0..config.practices.len()).any(|p| choice.choose(p, l).is_none()) {
+                return Err(ModelError::NoProvider { line: line.name.clone() });
+            }
+        }
+        let prices = PriceTable::new(&config, &services)?;
+        let pathways = config.lines.iter().map(Pathway::new).collect();
+        let backlog_weights = (0..services.len())
+            .map(|s| {
+                let line = services[s].line;
+                let served: Vec<usize> =
+                    (0..config.practices.len()).filter(|&p| choice.choose(p, line) == Some(s)).collect();
+                let pool = if served.is_empty() { (0..config.practices.len()).collect() } else { served };
+                let mut acc = 0u64;
+                pool.into_iter()
+                    .map(|p| {
+                        acc += config.practices[p].list_size.max(1) as u64;
+                        (acc, p)
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(Self { config, services, gp, choice, pathways, prices, backlog_weights })
+    }
+
+    /// The configuration the model was built from.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// `(provider, line)` of each flattened service, in the order used by outputs.
+    pub fn services(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.services.iter().map(|s| (s.provider, s.line))
+    }
+
+    /// The flattened service that treats `practice`'s patients on `line` by default.
+    pub fn default_service(&self, practice: usize, line: usize) -> Option<usize> {
+        self.choice.choose(practice, line)
+    }
+
+    /// The probability that `practice` refers an episode on `line`.
+    pub fn referral_probability(&self, practice: usize, line: usize) -> f64 {
+        self.gp.referral_probability(practice, line)
+    }
+
+    /// A practice for a patient already waiting at `service`, from a uniform draw `u`.
+    fn backlog_practice(&self, service: usize, u: f64) -> usize {
+        let w = &self.backlog_weights[service];
+        let Some(&(total, _)) = w.last() else { return 0 };
+        let target = ((u * total as f64) as u64).min(total - 1);
+        let i = w.partition_point(|&(acc, _)| acc <= target);
+        w[i].1
+    }
+
+    /// Runs replication `replication` of the Monte Carlo experiment seeded by `seed`.
+    /// The result depends on nothing else: not the thread, nor other replications.
+    pub fn run_replication(&self, seed: u64, replication: u64) -> Result<ReplicationResult, ModelError> {
+        sim::Replication::new(self, seed, replication)?.run()
+    }
+}
+
+/// Expected annual demand on one provider service against its capacity, from the
+/// scenario's parameters alone (no simulation): what `validate` reports so an analyst
+/// sees an overloaded list before running anything.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceLoad {
+    pub provider: usize,
+    pub line: usize,
+    /// Expected referrals per year routed here by default.
+    pub referrals_per_year: f64,
+    /// First attendances per year the outpatient servers can complete.
+    pub outpatient_capacity: f64,
+    /// Expected decisions to admit per year.
+    pub admissions_per_year: f64,
+    /// Admissions per year the admission servers can complete.
+    pub admission_capacity: f64,
+}
+
+impl ServiceLoad {
+    /// Offered load of the outpatient list (≥ 1 means the list grows without bound).
+    pub fn outpatient_utilisation(&self) -> f64 {
+        self.referrals_per_year / self.outpatient_capacity
+    }
+
+    /// Offered load of the admission list.
+    pub fn admission_utilisation(&self) -> f64 {
+        self.admissions_per_year / self.admission_capacity
+    }
+}
+
+impl Model {
+    /// Expected load of every provider service, in the order of [`Model::services`].
+    pub fn expected_load(&self) -> Vec<ServiceLoad> {
+        let c = &self.config;
+        let mut referrals = vec![0.0; self.services.len()];
+        for (p, practice) in c.practices.iter().enumerate() {
+            for (l, line) in c.lines.iter().enumerate() {
+                if let Some(s) = self.choice.choose(p, l) {
+                    referrals[s] += line.incidence_per_1000 / 1000.0
+                        * practice.list_size as f64
+                        * self.gp.referral_probability(p, l);
+                }
+            }
+        }
+        self.services
+            .iter()
+            .zip(referrals)
+            .map(|(s, referrals_per_year)| {
+                let svc = &c.providers[s.provider].services[s.within];
+                ServiceLoad {
+                    provider: s.provider,
+                    line: s.line,
+                    referrals_per_year,
+                    outpatient_capacity: svc.outpatient.annual_capacity(),
+                    admissions_per_year: referrals_per_year * c.lines[s.line].decision_to_admit,
+                    admission_capacity: svc.admission.annual_capacity(),
+                }
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,114 @@
+//! Every movement of money in the model, and Payment by Results in particular.
+//!
+//! **PbR.** Each completed first attendance, follow-up or elective spell is paid by the
+//! PCT to the provider at the national tariff × the provider's Market Forces Factor.
+//! The unit price is computed once per provider, service line and item as
+//! `round_half_up(tariff_pence × mff_e5 / 100_000)`, so every case of the same kind at
+//! the same provider is paid the same whole number of pence (domain brief, Money).
+//!
+//! **Costs.** A provider pays its marginal cost per case and its fixed annual cost (in
+//! twelve monthly instalments that sum exactly to the annual figure) to the external
+//! account. **Allocation.** The PCT receives its capitation allocation from the
+//! external account at the start of each financial year, pro rata for a part year.
+
+use super::choice::ServiceRef;
+use super::config::{Config, Item};
+use super::ledger::{Account, Ledger, LedgerError};
+use super::money::Pence;
+
+/// Unit prices and marginal costs per flattened service and item.
+#[derive(Debug, Clone)]
+pub struct PriceTable {
+    price: Vec<[Pence; Item::COUNT]>,
+    marginal: Vec<[Pence; Item::COUNT]>,
+}
+
+/// A price could not be represented in pence.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("tariff × MFF overflows for provider {provider}, line {line}")]
+pub struct PriceOverflow {
+    pub provider: usize,
+    pub line: usize,
+}
+
+impl PriceTable {
+    pub fn new(config: &Config, services: &[ServiceRef]) -> Result<Self, PriceOverflow> {
+        let mut price = Vec::with_capacity(services.len());
+        let mut marginal = Vec::with_capacity(services.len());
+        for s in services {
+            let provider = &config.providers[s.provider];
+            let tariff = &config.lines[s.line].tariff;
+            let mut row = [Pence::ZERO; Item::COUNT];
+            for item in Item::ALL {
+                row[item as usize] = tariff[item as usize]
+                    .mul_ratio(provider.mff_e5, 100_000)
+                    .ok_or(PriceOverflow { provider: s.provider, line: s.line })?;
+            }
+            price.push(row);
+            marginal.push(provider.services[s.within].marginal_cost);
+        }
+        Ok(Self { price, marginal })
+    }
+
+    /// What the PCT pays for one `item` at `service`.
+    #[inline]
+    pub fn price(&self, service: usize, item: Item) -> Pence {
+        self.price[service][item as usize]
+    }
+
+    /// What one `item` costs the provider at `service`.
+    #[inline]
+    pub fn marginal_cost(&self, service: usize, item: Item) -> Pence {
+        self.marginal[service][item as usize]
+    }
+}
+
+/// The money that one unit of activity moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settlement {
+    pub tariff: Pence,
+    pub marginal_cost: Pence,
+}
+
+/// Pays for one completed unit of activity under PbR and charges the provider its
+/// marginal cost.
+#[inline]
+pub fn settle_activity(
+    ledger: &mut Ledger,
+    prices: &PriceTable,
+    service: usize,
+    provider: usize,
+    item: Item,
+) -> Result<Settlement, LedgerError> {
+    let tariff = prices.price(service, item);
+    let marginal_cost = prices.marginal_cost(service, item);
+    ledger.post(Account::Pct, Account::Provider(provider), tariff)?;
+    ledger.post(Account::Provider(provider), Account::External, marginal_cost)?;
+    Ok(Settlement { tariff, marginal_cost })
+}
+
+/// The monthly instalment of a provider's fixed cost for month `month` (0 = April) of
+/// the financial year.
+pub fn fixed_cost_instalment(config: &Config, provider: usize, month: u32) -> Pence {
+    config.providers[provider].fixed_cost.instalment(month as u64, 12)
+}
+
+/// Pays a provider's fixed-cost instalment.
+pub fn pay_fixed_cost(ledger: &mut Ledger, provider: usize, amount: Pence) -> Result<(), LedgerError> {
+    ledger.post(Account::Provider(provider), Account::External, amount)
+}
+
+/// The PCT's allocation for a financial year, pro rata by the share of the year inside
+/// the horizon. `None` on overflow.
+pub fn allocation_for_year(config: &Config, fraction: f64) -> Option<Pence> {
+    let full = config.pct.allocation_per_head.checked_mul(config.population())?;
+    // The fraction is a ratio of day counts; express it in millionths, exact for
+    // whole years and within a penny of the pro-rata figure otherwise.
+    let ppm = (fraction * 1_000_000.0).round() as u64;
+    full.mul_ratio(ppm, 1_000_000)
+}
+
+/// Pays the PCT its allocation.
+pub fn pay_allocation(ledger: &mut Ledger, amount: Pence) -> Result<(), LedgerError> {
+    ledger.post(Account::External, Account::Pct, amount)
+}

@@ -1,0 +1,192 @@
+//! Writing results: tidy CSV tables and a JSON manifest, every file written atomically.
+//!
+//! Numbers are written in Rust's shortest round-trip form, which is the same on every
+//! platform, so identical results give identical bytes. Missing values are `NA`.
+
+pub mod atomic;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::experiment::metrics::{self, EntityFn, Metric};
+use crate::experiment::{Collected, summarise};
+use crate::model::Model;
+
+/// Why results could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("cannot write {}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("cannot encode the manifest: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// A number as written in outputs.
+pub fn fmt_num(x: f64) -> String {
+    if x.is_nan() {
+        "NA".into()
+    } else if x == 0.0 {
+        "0".into()
+    } else {
+        format!("{x}")
+    }
+}
+
+/// Lower-case hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Quotes a CSV field if it needs it (RFC 4180).
+fn field(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")).into() } else { s.into() }
+}
+
+const SUMMARY_HEADER: &str = "mean,sd,ci95_low,ci95_high,p05,p50,p95,n";
+
+fn summary_cells(values: &[f64]) -> String {
+    let s = summarise(values);
+    [s.mean, s.sd, s.ci95_low, s.ci95_high, s.p05, s.p50, s.p95]
+        .iter()
+        .map(|&x| fmt_num(x))
+        .chain(std::iter::once(s.n.to_string()))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Facts about the run recorded in the manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunInfo<'a> {
+    pub pbrsim_version: &'static str,
+    pub scenario: ScenarioInfo<'a>,
+    pub seed: u64,
+    pub replications: u32,
+    pub threads: usize,
+    pub wall_seconds: f64,
+    pub years: Vec<String>,
+    /// The scenario with every default filled in, as it was run.
+    pub resolved_scenario: &'a crate::scenario::Scenario,
+}
+
+/// The scenario file a run came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioInfo<'a> {
+    pub path: &'a str,
+    pub sha256: String,
+}
+
+#[derive(Serialize)]
+struct Manifest<'a> {
+    #[serde(flatten)]
+    run: &'a RunInfo<'a>,
+    outputs: Vec<OutputFile>,
+}
+
+#[derive(Serialize)]
+struct OutputFile {
+    file: String,
+    bytes: u64,
+    sha256: String,
+}
+
+/// Names of the files [`write_run`] writes, in order (the manifest last).
+pub const RUN_FILES: [&str; 7] = [
+    "summary.csv",
+    "summary_providers.csv",
+    "summary_practices.csv",
+    "replications.csv",
+    "providers.csv",
+    "practices.csv",
+    "manifest.json",
+];
+
+/// Writes every result file of a run into `dir`; returns their paths.
+// Replication indexes address the innermost level of nested tables: a range loop is
+// the clear way to say "row r of every table".
+#[allow(clippy::needless_range_loop)]
+pub fn write_run(dir: &Path, model: &Model, c: &Collected, info: &RunInfo) -> Result<Vec<PathBuf>, OutputError> {
+    let cfg = model.config();
+    let providers: Vec<&str> = cfg.providers.iter().map(|p| p.name.as_str()).collect();
+    let practices: Vec<&str> = cfg.practices.iter().map(|p| p.name.as_str()).collect();
+    let reps = info.replications as usize;
+    let mut written = Vec::new();
+    let mut out = |name: &str, fill: &dyn Fn(&mut dyn Write) -> std::io::Result<()>| -> Result<(), OutputError> {
+        let path = dir.join(name);
+        atomic::write_with(&path, fill)?;
+        written.push(path);
+        Ok(())
+    };
+
+    out("summary.csv", &|w| {
+        writeln!(w, "year,metric,unit,{SUMMARY_HEADER}")?;
+        for (p, period) in c.periods.iter().enumerate() {
+            for (k, m) in metrics::SYSTEM.iter().enumerate() {
+                writeln!(w, "{period},{},{},{}", m.name, m.unit, summary_cells(&c.system[p][0][k]))?;
+            }
+        }
+        Ok(())
+    })?;
+    let entity_summary = |w: &mut dyn Write,
+                          kind: &str,
+                          names: &[&str],
+                          table: &[Vec<Vec<Vec<f64>>>],
+                          defs: &[Metric<EntityFn>]| {
+        writeln!(w, "year,{kind},metric,unit,{SUMMARY_HEADER}")?;
+        for (p, period) in c.periods.iter().enumerate() {
+            for (i, name) in names.iter().enumerate() {
+                for (k, m) in defs.iter().enumerate() {
+                    writeln!(w, "{period},{},{},{},{}", field(name), m.name, m.unit, summary_cells(&table[p][i][k]))?;
+                }
+            }
+        }
+        Ok(())
+    };
+    out("summary_providers.csv", &|w| entity_summary(w, "provider", &providers, &c.providers, metrics::PROVIDER))?;
+    out("summary_practices.csv", &|w| entity_summary(w, "practice", &practices, &c.practices, metrics::PRACTICE))?;
+    out("replications.csv", &|w| {
+        writeln!(w, "replication,year,metric,value")?;
+        for r in 0..reps {
+            for (p, period) in c.periods.iter().enumerate() {
+                for (k, m) in metrics::SYSTEM.iter().enumerate() {
+                    writeln!(w, "{r},{period},{},{}", m.name, fmt_num(c.system[p][0][k][r]))?;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    let entity_long =
+        |w: &mut dyn Write, kind: &str, names: &[&str], table: &[Vec<Vec<Vec<f64>>>], defs: &[Metric<EntityFn>]| {
+            writeln!(w, "replication,year,{kind},metric,value")?;
+            for r in 0..reps {
+                for (p, period) in c.periods.iter().enumerate() {
+                    for (i, name) in names.iter().enumerate() {
+                        let name = field(name);
+                        for (k, m) in defs.iter().enumerate() {
+                            writeln!(w, "{r},{period},{name},{},{}", m.name, fmt_num(table[p][i][k][r]))?;
+                        }
+                    }
+                }
+            }
+            Ok(())
+        };
+    out("providers.csv", &|w| entity_long(w, "provider", &providers, &c.providers, metrics::PROVIDER))?;
+    out("practices.csv", &|w| entity_long(w, "practice", &practices, &c.practices, metrics::PRACTICE))?;
+
+    let mut outputs = Vec::new();
+    for path in &written {
+        let bytes = std::fs::read(path).map_err(|source| OutputError::Io { path: path.clone(), source })?;
+        outputs.push(OutputFile {
+            file: path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+            bytes: bytes.len() as u64,
+            sha256: sha256_hex(&bytes),
+        });
+    }
+    let json = serde_json::to_vec_pretty(&Manifest { run: info, outputs })?;
+    let path = dir.join("manifest.json");
+    atomic::write(&path, &json)?;
+    written.push(path);
+    Ok(written)
+}

@@ -1,0 +1,182 @@
+//! A validated scenario → the model's [`Config`]: names resolved to indexes, pounds to
+//! pence, distribution specs to samplers, generated practices drawn.
+
+use rand::RngExt;
+use rand_distr::{Distribution, LogNormal, Normal};
+
+use crate::engine::stream;
+use crate::model::sim::process;
+use crate::model::{
+    Calendar, Config, Item, Pct, Pence, Practice, Provider, ProviderKind, Resource, Service, ServiceLine,
+};
+
+use super::diagnostic::KeyPath;
+use super::schema::{GeneratePractices, ProviderKindSpec, Scenario};
+use super::validate::{Problem, to_sampler};
+
+fn gbp(path: &KeyPath, x: f64) -> Result<Pence, Problem> {
+    Pence::from_gbp(x).ok_or_else(|| Problem {
+        path: path.clone(),
+        message: format!("expected an amount in pounds in [0, 1e13], got {x}"),
+        help: None,
+    })
+}
+
+/// Draws the generated practices. Deterministic in `g.seed` alone.
+pub fn generate_practices(g: &GeneratePractices) -> Vec<Practice> {
+    let mut rng = stream(g.seed, process::STRUCTURE_REPLICATION, process::STRUCTURE, 0);
+    let list = (g.list_size_sd > 0.0).then(|| {
+        let cv = g.list_size_sd / g.list_size_mean;
+        let s2 = (1.0 + cv * cv).ln();
+        LogNormal::new(g.list_size_mean.ln() - s2 / 2.0, s2.sqrt()).expect("validated")
+    });
+    let sigma = g.referral_multiplier_sd;
+    let log_mult = Normal::new(-sigma * sigma / 2.0, sigma).expect("validated");
+    (0..g.count)
+        .map(|i| {
+            let size = list.as_ref().map_or(g.list_size_mean, |d| d.sample(&mut rng));
+            let r = g.radius_km * rng.random::<f64>().sqrt();
+            let theta = std::f64::consts::TAU * rng.random::<f64>();
+            let mult = log_mult.sample(&mut rng).exp();
+            Practice {
+                name: format!("{}{:03}", g.name_prefix, i + 1),
+                list_size: (size.round() as u32).max(g.list_size_min),
+                x_km: r * theta.cos(),
+                y_km: r * theta.sin(),
+                referral_multiplier: mult,
+            }
+        })
+        .collect()
+}
+
+fn kind(k: ProviderKindSpec) -> ProviderKind {
+    match k {
+        ProviderKindSpec::NhsTrust => ProviderKind::NhsTrust,
+        ProviderKindSpec::FoundationTrust => ProviderKind::FoundationTrust,
+        ProviderKindSpec::Istc => ProviderKind::Istc,
+        ProviderKindSpec::CommunityFt => ProviderKind::CommunityFt,
+        ProviderKindSpec::SocialEnterprise => ProviderKind::SocialEnterprise,
+    }
+}
+
+/// Builds the model configuration. Assumes [`super::validate::validate`] found nothing;
+/// anything it could not know (name clashes with generated practices, amounts that
+/// do not fit) comes back as problems.
+pub fn build(s: &Scenario) -> Result<Config, Vec<Problem>> {
+    let root = KeyPath::default();
+    let mut problems = Vec::new();
+    let calendar = Calendar::new(s.simulation.start.0, s.simulation.warm_up_days, s.simulation.years);
+    let Some(calendar) = calendar else {
+        return Err(vec![Problem {
+            path: root.key("simulation").key("start"),
+            message: "cannot build a calendar from this start date and number of years".into(),
+            help: None,
+        }]);
+    };
+    let mut practices = s.practices.generate.as_ref().map(generate_practices).unwrap_or_default();
+    for (i, p) in s.practices.list.iter().enumerate() {
+        if practices.iter().any(|g| g.name == p.name) {
+            problems.push(Problem {
+                path: root.key("practices").key("list").index(i).key("name"),
+                message: format!("practice name `{}` clashes with a generated practice", p.name),
+                help: Some("rename it, or change practices.generate.name_prefix".into()),
+            });
+        }
+        practices.push(Practice {
+            name: p.name.clone(),
+            list_size: p.list_size,
+            x_km: p.x_km,
+            y_km: p.y_km,
+            referral_multiplier: p.referral_multiplier,
+        });
+    }
+    let mut lines = Vec::new();
+    for (i, l) in s.service_lines.iter().enumerate() {
+        let at = root.key("service_lines").index(i).key("tariff");
+        let tariff = [
+            gbp(&at.key("first_outpatient_gbp"), l.tariff.first_outpatient_gbp),
+            gbp(&at.key("follow_up_gbp"), l.tariff.follow_up_gbp),
+            gbp(&at.key("elective_spell_gbp"), l.tariff.elective_spell_gbp),
+        ];
+        let mut t = [Pence::ZERO; Item::COUNT];
+        for (slot, r) in t.iter_mut().zip(tariff) {
+            match r {
+                Ok(p) => *slot = p,
+                Err(e) => problems.push(e),
+            }
+        }
+        let (Ok(follow_up_interval), Ok(work_up)) =
+            (to_sampler(&l.follow_up_interval_days), to_sampler(&l.work_up_days))
+        else {
+            continue;
+        };
+        lines.push(ServiceLine {
+            name: l.name.clone(),
+            incidence_per_1000: l.incidence_per_1000,
+            referral_probability: l.referral_probability,
+            discharge_after_first: l.discharge_after_first,
+            decision_to_admit: l.decision_to_admit,
+            follow_ups_outpatient_mean: l.follow_ups_outpatient_mean,
+            follow_ups_admitted_mean: l.follow_ups_admitted_mean,
+            follow_up_interval,
+            work_up,
+            tariff: t,
+        });
+    }
+    let mut providers = Vec::new();
+    for (i, p) in s.providers.iter().enumerate() {
+        let at = root.key("providers").index(i);
+        let fixed_cost = gbp(&at.key("fixed_cost_gbp"), p.fixed_cost_gbp).unwrap_or_else(|e| {
+            problems.push(e);
+            Pence::ZERO
+        });
+        let mut services = Vec::new();
+        for (j, svc) in p.services.iter().enumerate() {
+            let sat = at.key("services").index(j);
+            let Some(line) = s.service_lines.iter().position(|l| l.name == svc.line) else { continue };
+            let (Ok(op), Ok(adm)) = (to_sampler(&svc.outpatient.service_days), to_sampler(&svc.admission.service_days))
+            else {
+                continue;
+            };
+            let mc = sat.key("marginal_cost_gbp");
+            let mut marginal_cost = [Pence::ZERO; Item::COUNT];
+            for (slot, (k, x)) in marginal_cost.iter_mut().zip([
+                ("first_outpatient", svc.marginal_cost_gbp.first_outpatient),
+                ("follow_up", svc.marginal_cost_gbp.follow_up),
+                ("elective_spell", svc.marginal_cost_gbp.elective_spell),
+            ]) {
+                match gbp(&mc.key(k), x) {
+                    Ok(v) => *slot = v,
+                    Err(e) => problems.push(e),
+                }
+            }
+            services.push(Service {
+                line,
+                outpatient: Resource { servers: svc.outpatient.servers, service_days: op },
+                admission: Resource { servers: svc.admission.servers, service_days: adm },
+                marginal_cost,
+                initial_waiting_outpatient: svc.initial_waiting.outpatient,
+                initial_waiting_admission: svc.initial_waiting.admission,
+                initial_spread_days: svc.initial_waiting.spread_days,
+            });
+        }
+        providers.push(Provider {
+            name: p.name.clone(),
+            kind: kind(p.kind),
+            x_km: p.x_km,
+            y_km: p.y_km,
+            mff_e5: (p.mff * 100_000.0).round() as u64,
+            fixed_cost,
+            services,
+        });
+    }
+    let allocation_per_head = gbp(&root.key("pct").key("allocation_per_head_gbp"), s.pct.allocation_per_head_gbp)
+        .unwrap_or_else(|e| {
+            problems.push(e);
+            Pence::ZERO
+        });
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Config { calendar, pct: Pct { name: s.pct.name.clone(), allocation_per_head }, practices, lines, providers })
+}

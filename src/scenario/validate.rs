@@ -1,0 +1,232 @@
+//! Checks every value of a parsed scenario and collects every problem at once, each
+//! with its key path and the range that was expected. Nothing here panics or stops at
+//! the first error: an analyst fixing a file wants the whole list.
+
+use std::collections::HashSet;
+
+use crate::engine::Sampler;
+use crate::model::money::MAX_GBP;
+
+use super::diagnostic::{KeyPath, suggest};
+use super::schema::{DistSpec, Scenario};
+
+/// A problem found by validation, before it is located in the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub path: KeyPath,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+#[derive(Default)]
+struct Checker {
+    problems: Vec<Problem>,
+}
+
+impl Checker {
+    fn push(&mut self, path: KeyPath, message: String, help: Option<String>) {
+        self.problems.push(Problem { path, message, help });
+    }
+
+    /// Requires `lo <= x <= hi` and finite; `what` names the range for the message.
+    fn range(&mut self, path: KeyPath, x: f64, lo: f64, hi: f64, what: &str) {
+        if !(x.is_finite() && x >= lo && x <= hi) {
+            self.push(path, format!("expected {what}, got {x}"), None);
+        }
+    }
+
+    fn probability(&mut self, path: KeyPath, x: f64) {
+        self.range(path, x, 0.0, 1.0, "a probability in [0, 1]");
+    }
+
+    fn gbp(&mut self, path: KeyPath, x: f64) {
+        self.range(path, x, 0.0, MAX_GBP, "an amount in pounds in [0, 1e13]");
+    }
+
+    fn count(&mut self, path: KeyPath, x: u64, lo: u64, hi: u64) {
+        if !(lo..=hi).contains(&x) {
+            self.push(path, format!("expected a whole number in [{lo}, {hi}], got {x}"), None);
+        }
+    }
+
+    fn unique<'a>(&mut self, base: &KeyPath, names: impl Iterator<Item = &'a str>, what: &str) {
+        let mut seen = HashSet::new();
+        for (i, n) in names.enumerate() {
+            let path = base.index(i).key("name");
+            if n.trim().is_empty() {
+                self.push(path, format!("expected a non-empty {what} name"), None);
+            } else if !seen.insert(n) {
+                self.push(path, format!("duplicate {what} name `{n}`; names must be unique"), None);
+            }
+        }
+    }
+
+    fn dist(&mut self, path: KeyPath, d: &DistSpec) {
+        if let Err(e) = to_sampler(d) {
+            self.push(path, format!("invalid distribution: {e}"), None);
+        }
+    }
+}
+
+/// Builds the engine sampler for a distribution spec.
+pub fn to_sampler(d: &DistSpec) -> Result<Sampler, crate::engine::DistError> {
+    match *d {
+        DistSpec::Fixed { value } => Sampler::fixed(value),
+        DistSpec::Exponential { mean } => Sampler::exponential(mean),
+        DistSpec::Gamma { mean, cv } => Sampler::gamma(mean, cv),
+        DistSpec::Lognormal { mean, cv } => Sampler::lognormal(mean, cv),
+        DistSpec::Uniform { min, max } => Sampler::uniform(min, max),
+        DistSpec::Triangular { min, mode, max } => Sampler::triangular(min, mode, max),
+    }
+}
+
+/// Every problem in `s`, in file order as far as possible.
+pub fn validate(s: &Scenario) -> Vec<Problem> {
+    let mut c = Checker::default();
+    let root = KeyPath::default();
+
+    let sim = root.key("simulation");
+    c.count(sim.key("years"), s.simulation.years as u64, 1, 200);
+    c.count(sim.key("warm_up_days"), s.simulation.warm_up_days as u64, 0, 36_525);
+    c.count(sim.key("replications"), s.simulation.replications as u64, 1, 1_000_000);
+    let start = s.simulation.start.0;
+    if crate::model::Date::new(start.year + s.simulation.years as i32, start.month, start.day).is_none() {
+        c.push(
+            sim.key("start"),
+            format!(
+                "the horizon would end on a 29 February that does not exist ({} + {} years)",
+                start, s.simulation.years
+            ),
+            Some("start on another day, or choose a number of years that ends in a leap year".into()),
+        );
+    }
+
+    c.gbp(root.key("pct").key("allocation_per_head_gbp"), s.pct.allocation_per_head_gbp);
+
+    let pr = root.key("practices");
+    if let Some(g) = &s.practices.generate {
+        let gp = pr.key("generate");
+        c.count(gp.key("count"), g.count as u64, 1, 100_000);
+        c.range(gp.key("list_size_mean"), g.list_size_mean, 1.0, 1e6, "a mean list size in [1, 1e6]");
+        c.range(gp.key("list_size_sd"), g.list_size_sd, 0.0, 1e6, "a standard deviation in [0, 1e6]");
+        c.count(gp.key("list_size_min"), g.list_size_min as u64, 0, 1_000_000);
+        c.range(gp.key("radius_km"), g.radius_km, 0.0, 1000.0, "a radius in km in [0, 1000]");
+        c.range(gp.key("referral_multiplier_sd"), g.referral_multiplier_sd, 0.0, 2.0, "a log-scale sd in [0, 2]");
+    }
+    let list = pr.key("list");
+    c.unique(&list, s.practices.list.iter().map(|p| p.name.as_str()), "practice");
+    for (i, p) in s.practices.list.iter().enumerate() {
+        let at = list.index(i);
+        c.count(at.key("list_size"), p.list_size as u64, 0, 1_000_000);
+        c.range(at.key("x_km"), p.x_km, -1e4, 1e4, "a coordinate in km in [-1e4, 1e4]");
+        c.range(at.key("y_km"), p.y_km, -1e4, 1e4, "a coordinate in km in [-1e4, 1e4]");
+        c.range(at.key("referral_multiplier"), p.referral_multiplier, 0.0, 100.0, "a multiplier in [0, 100]");
+    }
+    if s.practices.generate.is_none() && s.practices.list.is_empty() {
+        c.push(
+            pr,
+            "expected at least one practice".into(),
+            Some("add [practices.generate] or [[practices.list]]".into()),
+        );
+    }
+
+    let lines = root.key("service_lines");
+    if s.service_lines.is_empty() {
+        c.push(lines.clone(), "expected at least one [[service_lines]]".into(), None);
+    }
+    c.unique(&lines, s.service_lines.iter().map(|l| l.name.as_str()), "service line");
+    for (i, l) in s.service_lines.iter().enumerate() {
+        let at = lines.index(i);
+        c.range(
+            at.key("incidence_per_1000"),
+            l.incidence_per_1000,
+            0.0,
+            1e6,
+            "episodes per 1,000 per year in [0, 1e6]",
+        );
+        c.probability(at.key("referral_probability"), l.referral_probability);
+        c.probability(at.key("discharge_after_first"), l.discharge_after_first);
+        c.probability(at.key("decision_to_admit"), l.decision_to_admit);
+        if l.discharge_after_first + l.decision_to_admit > 1.0 + 1e-12 {
+            c.push(
+                at.key("decision_to_admit"),
+                format!(
+                    "discharge_after_first + decision_to_admit must not exceed 1, got {} + {}",
+                    l.discharge_after_first, l.decision_to_admit
+                ),
+                None,
+            );
+        }
+        c.range(
+            at.key("follow_ups_outpatient_mean"),
+            l.follow_ups_outpatient_mean,
+            1.0,
+            1000.0,
+            "a mean in [1, 1000] (at least the one follow-up that defines the branch)",
+        );
+        c.range(at.key("follow_ups_admitted_mean"), l.follow_ups_admitted_mean, 0.0, 1000.0, "a mean in [0, 1000]");
+        c.dist(at.key("follow_up_interval_days"), &l.follow_up_interval_days);
+        c.dist(at.key("work_up_days"), &l.work_up_days);
+        let t = at.key("tariff");
+        c.gbp(t.key("first_outpatient_gbp"), l.tariff.first_outpatient_gbp);
+        c.gbp(t.key("follow_up_gbp"), l.tariff.follow_up_gbp);
+        c.gbp(t.key("elective_spell_gbp"), l.tariff.elective_spell_gbp);
+    }
+
+    let provs = root.key("providers");
+    if s.providers.is_empty() {
+        c.push(provs.clone(), "expected at least one [[providers]]".into(), None);
+    }
+    c.unique(&provs, s.providers.iter().map(|p| p.name.as_str()), "provider");
+    let line_names: Vec<&str> = s.service_lines.iter().map(|l| l.name.as_str()).collect();
+    let mut offered = vec![false; s.service_lines.len()];
+    for (i, p) in s.providers.iter().enumerate() {
+        let at = provs.index(i);
+        c.range(at.key("x_km"), p.x_km, -1e4, 1e4, "a coordinate in km in [-1e4, 1e4]");
+        c.range(at.key("y_km"), p.y_km, -1e4, 1e4, "a coordinate in km in [-1e4, 1e4]");
+        c.range(at.key("mff"), p.mff, 0.5, 2.0, "a Market Forces Factor in [0.5, 2] (published values run 1.00–1.32)");
+        c.gbp(at.key("fixed_cost_gbp"), p.fixed_cost_gbp);
+        let mut seen = HashSet::new();
+        for (j, svc) in p.services.iter().enumerate() {
+            let sat = at.key("services").index(j);
+            match line_names.iter().position(|n| *n == svc.line) {
+                Some(l) => {
+                    offered[l] = true;
+                    if !seen.insert(l) {
+                        c.push(sat.key("line"), format!("provider `{}` offers `{}` twice", p.name, svc.line), None);
+                    }
+                }
+                None => c.push(
+                    sat.key("line"),
+                    format!("no service line named `{}`", svc.line),
+                    Some(match suggest(&svc.line, line_names.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!("service lines are: {}", line_names.join(", ")),
+                    }),
+                ),
+            }
+            for (name, r) in [("outpatient", &svc.outpatient), ("admission", &svc.admission)] {
+                c.count(sat.key(name).key("servers"), r.servers as u64, 0, 1_000_000);
+                c.dist(sat.key(name).key("service_days"), &r.service_days);
+            }
+            let mc = sat.key("marginal_cost_gbp");
+            c.gbp(mc.key("first_outpatient"), svc.marginal_cost_gbp.first_outpatient);
+            c.gbp(mc.key("follow_up"), svc.marginal_cost_gbp.follow_up);
+            c.gbp(mc.key("elective_spell"), svc.marginal_cost_gbp.elective_spell);
+            let iw = sat.key("initial_waiting");
+            c.count(iw.key("outpatient"), svc.initial_waiting.outpatient as u64, 0, 10_000_000);
+            c.count(iw.key("admission"), svc.initial_waiting.admission as u64, 0, 10_000_000);
+            c.range(iw.key("spread_days"), svc.initial_waiting.spread_days, 0.0, 36_525.0, "days in [0, 36525]");
+        }
+    }
+    for (l, line) in s.service_lines.iter().enumerate() {
+        if !offered[l] && line.incidence_per_1000 > 0.0 && line.referral_probability > 0.0 {
+            c.push(
+                lines.index(l).key("name"),
+                format!("practices refer on `{}` but no provider offers it", line.name),
+                Some("add a [[providers.services]] entry with this line, or set referral_probability = 0".into()),
+            );
+        }
+    }
+    c.problems
+}
