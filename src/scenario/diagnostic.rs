@@ -169,39 +169,38 @@ impl<'i> Locator<'i> {
         best
     }
 
-    /// The key path whose key or value contains byte `offset`, as deep as possible.
+    /// The deepest key path whose key or value contains byte `offset`. The whole tree
+    /// is searched: a table's span covers only its `[header]`, not its contents.
     pub fn path_at(&self, offset: usize) -> KeyPath {
-        let mut path = KeyPath::default();
-        let Some(root) = self.root.as_ref() else { return path };
-        let mut current: Option<&DeValue> = None;
-        let mut table = Some(root.get_ref());
-        loop {
-            let mut next = None;
-            if let Some(t) = table {
-                for (k, v) in t.iter() {
-                    if k.span().contains(&offset) || v.span().contains(&offset) {
-                        path.0.push(Seg::Key(k.get_ref().to_string()));
-                        next = Some(v.get_ref());
-                        break;
-                    }
-                }
-            } else if let Some(DeValue::Array(a)) = current {
-                for (i, v) in a.iter().enumerate() {
-                    if v.span().contains(&offset) {
-                        path.0.push(Seg::Index(i));
-                        next = Some(v.get_ref());
-                        break;
-                    }
-                }
-            }
-            let Some(v) = next else { return path };
-            current = Some(v);
-            table = match v {
-                DeValue::Table(t) => Some(t),
-                _ => None,
-            };
+        let mut best = KeyPath::default();
+        if let Some(root) = &self.root {
+            search_table(root.get_ref(), offset, &mut KeyPath::default(), &mut best);
         }
+        best
     }
+}
+
+fn search_table(t: &DeTable, offset: usize, path: &mut KeyPath, best: &mut KeyPath) {
+    for (k, child) in t.iter() {
+        visit(Seg::Key(k.get_ref().to_string()), k.span().contains(&offset), child, offset, path, best);
+    }
+}
+
+fn visit(seg: Seg, key_hit: bool, child: &Spanned<DeValue>, offset: usize, path: &mut KeyPath, best: &mut KeyPath) {
+    path.0.push(seg);
+    if (key_hit || child.span().contains(&offset)) && path.0.len() > best.0.len() {
+        *best = path.clone();
+    }
+    match child.get_ref() {
+        DeValue::Table(t) => search_table(t, offset, path, best),
+        DeValue::Array(a) => {
+            for (i, c) in a.iter().enumerate() {
+                visit(Seg::Index(i), false, c, offset, path, best);
+            }
+        }
+        _ => {}
+    }
+    path.0.pop();
 }
 
 /// Turns a `toml` parse or type error into a diagnostic, adding a suggestion when the
