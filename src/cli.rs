@@ -67,6 +67,13 @@ pub struct ValidateArgs {
     pub quiet: bool,
 }
 
+/// Writes an error to stderr. Never panics: if stderr itself is gone there is nobody
+/// left to tell.
+pub fn report(message: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{message}");
+}
+
 /// Parses arguments, runs the command, and returns the process exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -76,8 +83,17 @@ pub fn main() -> i32 {
             return if e.use_stderr() { EXIT_BAD_INPUT } else { 0 };
         }
     };
-    match cli.command {
+    let outcome = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Validate(args) => validate::validate(&args),
+    };
+    match outcome {
+        Ok(code) => code,
+        // The reader went away (`pbrsim validate ... | head`): not an error of ours.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            report(format!("error: cannot write to the terminal: {e}"));
+            EXIT_FAILURE
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! `pbrsim run`: load a scenario, run its replications, write the results.
 
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -8,7 +9,7 @@ use pbrsim::model::Model;
 use pbrsim::output::{self, RunInfo, ScenarioInfo, fmt_num};
 use pbrsim::scenario;
 
-use super::{EXIT_BAD_INPUT, EXIT_FAILURE, RunArgs, progress};
+use super::{EXIT_BAD_INPUT, EXIT_FAILURE, RunArgs, progress, report};
 
 /// Headline metrics printed after a run (whole horizon).
 const HEADLINE: [&str; 8] = [
@@ -22,20 +23,20 @@ const HEADLINE: [&str; 8] = [
     "ledger_imbalance_pence",
 ];
 
-pub fn run(args: &RunArgs) -> i32 {
+pub fn run(args: &RunArgs) -> io::Result<i32> {
     let loaded = match scenario::load(&args.scenario) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("{e}");
-            return EXIT_BAD_INPUT;
+            report(e);
+            return Ok(EXIT_BAD_INPUT);
         }
     };
     let model = match loaded.config().map_err(|e| e.to_string()).and_then(|c| Model::new(c).map_err(|e| e.to_string()))
     {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("error: {}: {e}", args.scenario.display());
-            return EXIT_BAD_INPUT;
+            report(format!("error: {}: {e}", args.scenario.display()));
+            return Ok(EXIT_BAD_INPUT);
         }
     };
     let mut resolved = loaded.scenario.clone();
@@ -60,8 +61,8 @@ pub fn run(args: &RunArgs) -> i32 {
     let results = match results {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_FAILURE;
+            report(format!("error: {e}"));
+            return Ok(EXIT_FAILURE);
         }
     };
     let collected = Collected::new(&model, &results);
@@ -79,32 +80,39 @@ pub fn run(args: &RunArgs) -> i32 {
         resolved_scenario: &resolved,
     };
     if let Err(e) = output::write_run(&out_dir, &model, &collected, &info) {
-        eprintln!("error: {e}");
-        return EXIT_FAILURE;
+        report(format!("error: {e}"));
+        return Ok(EXIT_FAILURE);
     }
     if !args.quiet {
-        print_headline(&collected, &info, &out_dir, started.elapsed().as_secs_f64());
+        print_headline(&mut io::stdout().lock(), &collected, &info, &out_dir, started.elapsed().as_secs_f64())?;
     }
-    0
+    Ok(0)
 }
 
-fn print_headline(c: &Collected, info: &RunInfo, out_dir: &std::path::Path, seconds: f64) {
+fn print_headline(
+    w: &mut impl Write,
+    c: &Collected,
+    info: &RunInfo,
+    out_dir: &std::path::Path,
+    seconds: f64,
+) -> io::Result<()> {
     let all = c.periods.len() - 1;
-    println!(
+    writeln!(
+        w,
         "{} replications of {} ({}), seed {}, in {:.2} s",
         info.replications,
         info.scenario.path,
         info.years.join(", "),
         info.seed,
         seconds
-    );
-    println!("{:<32} {:>16} {:>16} {:>16}", "metric (whole horizon)", "mean", "95% CI low", "95% CI high");
+    )?;
+    writeln!(w, "{:<32} {:>16} {:>16} {:>16}", "metric (whole horizon)", "mean", "95% CI low", "95% CI high")?;
     for name in HEADLINE {
         if let Some(k) = metrics::SYSTEM.iter().position(|m| m.name == name) {
             let s = summarise(&c.system[all][0][k]);
             let round = |x: f64| if x.is_nan() { "NA".to_string() } else { fmt_num((x * 1000.0).round() / 1000.0) };
-            println!("{:<32} {:>16} {:>16} {:>16}", name, round(s.mean), round(s.ci95_low), round(s.ci95_high));
+            writeln!(w, "{:<32} {:>16} {:>16} {:>16}", name, round(s.mean), round(s.ci95_low), round(s.ci95_high))?;
         }
     }
-    println!("results in {}/", out_dir.display());
+    writeln!(w, "results in {}/", out_dir.display())
 }

@@ -1,12 +1,15 @@
 //! `pbrsim validate`: check scenario files without running them, and show the
 //! expected demand against capacity of every provider service.
 
+use std::io::{self, Write};
+
 use pbrsim::model::Model;
 use pbrsim::scenario;
 
-use super::{EXIT_BAD_INPUT, ValidateArgs};
+use super::{EXIT_BAD_INPUT, ValidateArgs, report};
 
-pub fn validate(args: &ValidateArgs) -> i32 {
+pub fn validate(args: &ValidateArgs) -> io::Result<i32> {
+    let mut out = io::stdout().lock();
     let mut failed = 0;
     for path in &args.scenarios {
         let checked = scenario::load(path).map_err(|e| e.to_string()).and_then(|l| {
@@ -16,22 +19,23 @@ pub fn validate(args: &ValidateArgs) -> i32 {
         match checked {
             Ok(model) => {
                 if !args.quiet {
-                    describe(path, &model);
+                    describe(&mut out, path, &model)?;
                 }
             }
             Err(e) => {
-                eprintln!("{e}");
+                report(e);
                 failed += 1;
             }
         }
     }
-    if failed > 0 { EXIT_BAD_INPUT } else { 0 }
+    Ok(if failed > 0 { EXIT_BAD_INPUT } else { 0 })
 }
 
-fn describe(path: &std::path::Path, model: &Model) {
+fn describe(w: &mut impl Write, path: &std::path::Path, model: &Model) -> io::Result<()> {
     let c = model.config();
     let years = &c.calendar.years;
-    println!(
+    writeln!(
+        w,
         "ok {}: {}, {} practices ({} people), {} service lines, {} providers; {} to {} after {} days' warm-up",
         path.display(),
         c.pct.name,
@@ -42,14 +46,16 @@ fn describe(path: &std::path::Path, model: &Model) {
         years.first().map_or("?", |y| y.label.as_str()),
         years.last().map_or("?", |y| y.label.as_str()),
         c.calendar.warm_up_days,
-    );
-    println!(
+    )?;
+    writeln!(
+        w,
         "  {:<28} {:<24} {:>10} {:>10} {:>6} {:>10} {:>10} {:>6}",
         "provider", "service line", "referrals", "op cap", "load", "admits", "adm cap", "load"
-    );
+    )?;
     for l in model.expected_load() {
         let flag = |u: f64| if u >= 1.0 { " !" } else { "" };
-        println!(
+        writeln!(
+            w,
             "  {:<28} {:<24} {:>10.0} {:>10.0} {:>6.2} {:>10.0} {:>10.0} {:>6.2}{}",
             c.providers[l.provider].name,
             c.lines[l.line].name,
@@ -60,7 +66,7 @@ fn describe(path: &std::path::Path, model: &Model) {
             l.admission_capacity,
             l.admission_utilisation(),
             flag(l.outpatient_utilisation().max(l.admission_utilisation())),
-        );
+        )?;
     }
     let overloaded = model
         .expected_load()
@@ -68,6 +74,10 @@ fn describe(path: &std::path::Path, model: &Model) {
         .filter(|l| l.outpatient_utilisation() >= 1.0 || l.admission_utilisation() >= 1.0)
         .count();
     if overloaded > 0 {
-        println!("  ! {overloaded} list(s) expect more demand than capacity: their waits will grow through the run");
+        writeln!(
+            w,
+            "  ! {overloaded} list(s) expect more demand than capacity: their waits will grow through the run"
+        )?;
     }
+    Ok(())
 }

@@ -1,0 +1,17 @@
+//! pbrsim's integration tests, in one test binary so they link once.
+//!
+//! - `queueing`: the engine against queueing theory (Erlang C, Little's law).
+//! - `model`: the health-economy model through the library API: books, conservation,
+//!   common random numbers, edge cases.
+//! - `determinism`: identical bytes whatever the thread count.
+//! - `cli`: the `pbrsim` command: runs, validation, bad input, golden outputs.
+//! - `calibration`: the baseline scenario against the domain brief's figures.
+//! - `docs`: the reference docs name every key and metric.
+
+mod calibration;
+mod cli;
+mod common;
+mod determinism;
+mod docs;
+mod model;
+mod queueing;
