@@ -19,7 +19,7 @@ pub mod record;
 pub mod sim;
 pub mod waiting_list;
 
-pub use calendar::{Calendar, Date, FinancialYear};
+pub use calendar::{Calendar, Date, FinancialYear, Month};
 pub use config::{Config, Item, Pct, Practice, Provider, ProviderKind, Resource, Service, ServiceLine};
 pub use money::Pence;
 pub use record::{PracticeYear, ProviderYear, YearRecord};
@@ -91,12 +91,24 @@ impl Model {
                 let line = services[s].line;
                 let served: Vec<usize> =
                     (0..config.practices.len()).filter(|&p| choice.choose(p, line) == Some(s)).collect();
-                let pool = if served.is_empty() { (0..config.practices.len()).collect() } else { served };
+                let weight = |p: &usize| config.practices[*p].list_size as u64;
+                // Patients already waiting belong to the practices this service serves,
+                // in proportion to list size; if those have no patients, to any practice
+                // with patients; in an economy with no patients at all, equally to all.
+                let pool: Vec<usize> = if served.iter().map(weight).sum::<u64>() > 0 {
+                    served
+                } else {
+                    (0..config.practices.len()).collect()
+                };
+                let any_patients = pool.iter().map(weight).sum::<u64>() > 0;
                 let mut acc = 0u64;
                 pool.into_iter()
-                    .map(|p| {
-                        acc += config.practices[p].list_size.max(1) as u64;
-                        (acc, p)
+                    .filter_map(|p| {
+                        let w = if any_patients { weight(&p) } else { 1 };
+                        (w > 0).then(|| {
+                            acc += w;
+                            (acc, p)
+                        })
                     })
                     .collect()
             })

@@ -103,6 +103,10 @@ pub const SYSTEM: &[Metric<SystemFn>] = &[
     m!("rtt_within_18_weeks_share", "share", "Share of clock stops within 18 weeks (126 days).", |r| within(
         &all_waits(r)
     )),
+    m!("admitted_rtt_wait_mean_days", "days", "Mean RTT wait of admitted clock stops.", |r| r
+        .rtt_admitted
+        .mean()
+        .unwrap_or(f64::NAN)),
     m!("admitted_rtt_wait_p50_days", "days", "Median RTT wait of admitted clock stops.", |r| q(&r.rtt_admitted, 0.5)),
     m!("admitted_rtt_wait_p90_days", "days", "90th percentile RTT wait of admitted clock stops.", |r| q(
         &r.rtt_admitted,
@@ -111,10 +115,15 @@ pub const SYSTEM: &[Metric<SystemFn>] = &[
     m!("admitted_rtt_within_18_weeks_share", "share", "Share of admitted clock stops within 18 weeks.", |r| within(
         &r.rtt_admitted
     )),
-    m!("non_admitted_rtt_wait_p50_days", "days", "Median RTT wait of non-admitted clock stops.", |r| q(
-        &r.rtt_non_admitted,
-        0.5
-    )),
+    m!("non_admitted_rtt_wait_mean_days", "days", "Mean RTT wait of non-admitted clock stops.", |r| {
+        r.rtt_non_admitted.mean().unwrap_or(f64::NAN)
+    }),
+    m!("non_admitted_rtt_wait_p50_days", "days", "Median RTT wait of non-admitted clock stops.", |r| {
+        q(&r.rtt_non_admitted, 0.5)
+    }),
+    m!("non_admitted_rtt_wait_p90_days", "days", "90th percentile RTT wait of non-admitted clock stops.", |r| {
+        q(&r.rtt_non_admitted, 0.9)
+    }),
     m!("non_admitted_rtt_within_18_weeks_share", "share", "Share of non-admitted clock stops within 18 weeks.", |r| {
         within(&r.rtt_non_admitted)
     }),
@@ -203,8 +212,12 @@ pub const PRACTICE: &[Metric<EntityFn>] = &[
         per_1000_per_year(p.referrals, p.list_size, y.year_fraction)
     }),
     m!("spend_gbp", "gbp", "Tariff paid for its patients' activity (shadow spend).", |y, i| gbp(y.practices[i].spend)),
-    m!("spend_per_head_gbp", "gbp", "Shadow spend per registered patient.", |y, i| {
+    m!("spend_per_head_gbp", "gbp_per_head_per_year", "Shadow spend per registered patient per year.", |y, i| {
         let p = &y.practices[i];
-        if p.list_size == 0 { f64::NAN } else { gbp(p.spend) / p.list_size as f64 }
+        if p.list_size == 0 || y.year_fraction <= 0.0 {
+            f64::NAN
+        } else {
+            gbp(p.spend) / p.list_size as f64 / y.year_fraction
+        }
     }),
 ];

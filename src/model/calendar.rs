@@ -79,6 +79,24 @@ pub struct FinancialYear {
     pub end: f64,
     /// Share of the whole financial year inside the horizon (1 for a full year).
     pub fraction: f64,
+    /// Days `[first_day, end_day)` of the financial year inside the horizon, counted
+    /// from its 1 April, and the year's length in days.
+    pub first_day: u32,
+    pub end_day: u32,
+    pub days: u32,
+}
+
+/// A calendar month, or the part of one inside the horizon: monthly payments fall due
+/// at its start and cover its days.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Month {
+    /// Simulated time of its first day.
+    pub time: f64,
+    /// Index of its financial year in [`Calendar::years`].
+    pub year: usize,
+    /// Days `[from_day, to_day)` of the financial year that it covers.
+    pub from_day: u32,
+    pub to_day: u32,
 }
 
 /// When the clock starts, when reporting starts and ends, and the financial years and
@@ -93,9 +111,8 @@ pub struct Calendar {
     pub years: Vec<FinancialYear>,
     /// Simulated time at which the run ends.
     pub end: f64,
-    /// `(time, year index, month of financial year 0..12)` of every first of the month
-    /// inside the horizon, plus the horizon start: when monthly payments fall due.
-    pub months: Vec<(f64, usize, u32)>,
+    /// Every month, or part month, inside the horizon, in order.
+    pub months: Vec<Month>,
 }
 
 impl Calendar {
@@ -116,25 +133,30 @@ impl Calendar {
             let fy_start = Date::new(fy, 4, 1).expect("1 April exists");
             let fy_end = Date::new(fy + 1, 4, 1).expect("1 April exists");
             let stop = fy_end.min(end_date);
-            let fy_len = (fy_end.to_days() - fy_start.to_days()) as f64;
+            let days = (fy_end.to_days() - fy_start.to_days()) as u32;
+            let first_day = (cursor.to_days() - fy_start.to_days()) as u32;
+            let end_day = (stop.to_days() - fy_start.to_days()) as u32;
             out.push(FinancialYear {
                 label: fy_label(fy),
                 start: t(cursor),
                 end: t(stop),
-                fraction: (stop.to_days() - cursor.to_days()) as f64 / fy_len,
+                fraction: (end_day - first_day) as f64 / days as f64,
+                first_day,
+                end_day,
+                days,
             });
             cursor = stop;
         }
-        let mut months = Vec::new();
+        let mut months: Vec<Month> = Vec::new();
         for (i, y) in out.iter().enumerate() {
-            let mut day = y.start as i64 + origin;
-            let stop = y.end as i64 + origin;
-            while day < stop {
-                let d = Date::from_days(day);
-                if d.day == 1 || day == y.start as i64 + origin {
-                    months.push(((day - origin) as f64, i, (d.month + 8) % 12));
+            for fy_day in y.first_day..y.end_day {
+                let day = y.start as i64 + origin + (fy_day - y.first_day) as i64;
+                if Date::from_days(day).day == 1 || fy_day == y.first_day {
+                    if let Some(last) = months.last_mut().filter(|m| m.year == i) {
+                        last.to_day = fy_day;
+                    }
+                    months.push(Month { time: (day - origin) as f64, year: i, from_day: fy_day, to_day: y.end_day });
                 }
-                day += 1;
             }
         }
         Some(Calendar { start, warm_up_days, end: t(end_date), years: out, months })
@@ -176,8 +198,10 @@ mod tests {
         assert_eq!(c.years[1].end, c.end);
         assert_eq!(c.year_equivalents(), 2.0);
         assert_eq!(c.months.len(), 24);
-        assert_eq!(c.months[0], (90.0, 0, 0));
-        assert_eq!(c.months[23].2, 11);
+        assert_eq!(c.months[0], Month { time: 90.0, year: 0, from_day: 0, to_day: 30 });
+        assert_eq!(c.months[11], Month { time: 90.0 + 335.0, year: 0, from_day: 335, to_day: 366 });
+        assert_eq!(c.months[12].from_day, 0);
+        assert_eq!((c.years[0].first_day, c.years[0].end_day, c.years[0].days), (0, 366, 366));
     }
 
     #[test]
@@ -187,6 +211,14 @@ mod tests {
         assert_eq!(labels, ["2006/07", "2007/08"]);
         assert_eq!(c.years[0].end, 90.0);
         assert!((c.year_equivalents() - 1.0).abs() < 0.01);
+        assert_eq!((c.years[0].first_day, c.years[0].end_day), (275, 365));
+        assert_eq!((c.years[1].first_day, c.years[1].end_day), (0, 275));
+        // A mid-month start: the first payment covers the rest of that month only.
+        let m = Calendar::new(Date::new(2007, 4, 15).unwrap(), 0, 1).unwrap();
+        assert_eq!(m.months[0], Month { time: 0.0, year: 0, from_day: 14, to_day: 30 });
+        assert_eq!(m.months.len(), 13);
+        let covered: u32 = m.months.iter().map(|x| x.to_day - x.from_day).sum();
+        assert_eq!(covered, 366);
         assert_eq!(fy_label(1999), "1999/00");
     }
 }

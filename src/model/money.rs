@@ -55,13 +55,14 @@ impl Pence {
         i64::try_from(q).ok().map(Pence)
     }
 
-    /// The `k`-th of `n` instalments of `self` (k = 0..n): instalments differ by at most
-    /// a penny and always sum exactly to `self`.
-    pub fn instalment(self, k: u64, n: u64) -> Pence {
+    /// The share of `self` accruing over days `[from, to)` of a period of `of` days:
+    /// `⌊self × to / of⌋ − ⌊self × from / of⌋`. Shares of consecutive day ranges
+    /// telescope, so the parts of a whole period always sum exactly to `self`, and any
+    /// part is within a penny of the exact pro-rata amount. `of` must be non-zero.
+    pub fn pro_rata(self, from: u64, to: u64, of: u64) -> Pence {
         let total = self.0 as i128;
-        let n = n as i128;
-        let k = k as i128;
-        Pence(((k + 1) * total / n - k * total / n) as i64)
+        let of = of.max(1) as i128;
+        Pence((total * to as i128 / of - total * from as i128 / of) as i64)
     }
 }
 
@@ -97,13 +98,22 @@ mod tests {
     }
 
     #[test]
-    fn instalments_sum_exactly() {
+    fn pro_rata_parts_sum_exactly() {
         let total = Pence(1_000_001);
-        let sum: i64 = (0..12).map(|k| total.instalment(k, 12).0).sum();
+        // Calendar months of a 365-day year starting in April.
+        let months = [30u64, 31, 30, 31, 31, 30, 31, 30, 31, 31, 28, 31];
+        let mut day = 0;
+        let mut sum = 0;
+        for m in months {
+            let part = total.pro_rata(day, day + m, 365);
+            let exact = 1_000_001.0 * m as f64 / 365.0;
+            assert!((part.0 as f64 - exact).abs() < 1.0);
+            sum += part.0;
+            day += m;
+        }
         assert_eq!(sum, total.0);
-        let max = (0..12).map(|k| total.instalment(k, 12).0).max().unwrap();
-        let min = (0..12).map(|k| total.instalment(k, 12).0).min().unwrap();
-        assert!(max - min <= 1);
+        // £1,200 × 351/365 = £1,153.9726; cumulative rounding gives ⌊120000⌋ − ⌊4602.74⌋.
+        assert_eq!(Pence(1200_00).pro_rata(14, 365, 365), Pence(1153_98));
     }
 
     #[test]

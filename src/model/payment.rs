@@ -6,11 +6,15 @@
 //! `round_half_up(tariff_pence × mff_e5 / 100_000)`, so every case of the same kind at
 //! the same provider is paid the same whole number of pence (domain brief, Money).
 //!
-//! **Costs.** A provider pays its marginal cost per case and its fixed annual cost (in
-//! twelve monthly instalments that sum exactly to the annual figure) to the external
-//! account. **Allocation.** The PCT receives its capitation allocation from the
-//! external account at the start of each financial year, pro rata for a part year.
+//! **Costs.** A provider pays its marginal cost per case and its fixed annual cost to
+//! the external
+//! account; the fixed cost accrues by day and is paid at the start of each month for
+//! that month's days. **Allocation.** The PCT receives its capitation allocation from
+//! the external account at the start of each financial year, pro rata by day for a part
+//! year. Day-based shares use cumulative rounding ([`Pence::pro_rata`]), so the parts
+//! of a whole year sum exactly to the annual figure.
 
+use super::calendar::Month;
 use super::choice::ServiceRef;
 use super::config::{Config, Item};
 use super::ledger::{Account, Ledger, LedgerError};
@@ -87,10 +91,12 @@ pub fn settle_activity(
     Ok(Settlement { tariff, marginal_cost })
 }
 
-/// The monthly instalment of a provider's fixed cost for month `month` (0 = April) of
-/// the financial year.
-pub fn fixed_cost_instalment(config: &Config, provider: usize, month: u32) -> Pence {
-    config.providers[provider].fixed_cost.instalment(month as u64, 12)
+/// The instalment of a provider's annual fixed cost for a month (or part month): the
+/// cost accrues by day, so a year's instalments sum exactly to the annual figure and a
+/// part year pays for its days only.
+pub fn fixed_cost_instalment(config: &Config, provider: usize, month: &Month) -> Pence {
+    let days = config.calendar.years[month.year].days as u64;
+    config.providers[provider].fixed_cost.pro_rata(month.from_day as u64, month.to_day as u64, days)
 }
 
 /// Pays a provider's fixed-cost instalment.
@@ -98,14 +104,12 @@ pub fn pay_fixed_cost(ledger: &mut Ledger, provider: usize, amount: Pence) -> Re
     ledger.post(Account::Provider(provider), Account::External, amount)
 }
 
-/// The PCT's allocation for a financial year, pro rata by the share of the year inside
-/// the horizon. `None` on overflow.
-pub fn allocation_for_year(config: &Config, fraction: f64) -> Option<Pence> {
+/// The PCT's allocation for financial year `year`, pro rata by day for the part of the
+/// year inside the horizon (the same rule as fixed costs). `None` on overflow.
+pub fn allocation_for_year(config: &Config, year: usize) -> Option<Pence> {
     let full = config.pct.allocation_per_head.checked_mul(config.population())?;
-    // The fraction is a ratio of day counts; express it in millionths, exact for
-    // whole years and within a penny of the pro-rata figure otherwise.
-    let ppm = (fraction * 1_000_000.0).round() as u64;
-    full.mul_ratio(ppm, 1_000_000)
+    let fy = &config.calendar.years[year];
+    Some(full.pro_rata(fy.first_day as u64, fy.end_day as u64, fy.days as u64))
 }
 
 /// Pays the PCT its allocation.

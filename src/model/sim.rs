@@ -222,8 +222,8 @@ impl<'m> Replication<'m> {
         for (y, fy) in c.calendar.years.iter().enumerate() {
             self.q.schedule_at(fy.start, Event::YearStart(y as u32))?;
         }
-        for (k, &(t, _, _)) in c.calendar.months.iter().enumerate() {
-            self.q.schedule_at(t, Event::Month(k as u32))?;
+        for (k, month) in c.calendar.months.iter().enumerate() {
+            self.q.schedule_at(month.time, Event::Month(k as u32))?;
         }
         self.q.schedule_at(c.calendar.end, Event::End)?;
         for i in 0..self.sources.len() {
@@ -282,9 +282,6 @@ impl<'m> Replication<'m> {
     /// Runs to the end of the horizon and proves the books.
     pub(super) fn run(mut self) -> Result<ReplicationResult, ModelError> {
         while let Some((now, ev)) = self.q.pop() {
-            if let Some(y) = self.year {
-                self.years[y].events += 1;
-            }
             match ev {
                 Event::Arrival(i) => self.arrival(now, i as usize)?,
                 Event::FirstDone(p) => self.first_done(now, p)?,
@@ -302,6 +299,10 @@ impl<'m> Replication<'m> {
                     }
                     break;
                 }
+            }
+            // Counted after handling, so a year's opening event counts in that year.
+            if let Some(y) = self.year {
+                self.years[y].events += 1;
             }
         }
         self.prove()?;
@@ -495,7 +496,8 @@ impl<'m> Replication<'m> {
     }
 
     fn month(&mut self, k: usize) -> Result<(), ModelError> {
-        let (_, y, month) = self.m.config.calendar.months[k];
+        let month = &self.m.config.calendar.months[k];
+        let y = month.year;
         for p in 0..self.m.config.providers.len() {
             let amount = payment::fixed_cost_instalment(&self.m.config, p, month);
             payment::pay_fixed_cost(&mut self.ledger, p, amount)?;
@@ -518,8 +520,7 @@ impl<'m> Replication<'m> {
             }),
         }
         self.year = Some(y);
-        let fraction = self.m.config.calendar.years[y].fraction;
-        let amount = payment::allocation_for_year(&self.m.config, fraction).ok_or(ModelError::AllocationOverflow)?;
+        let amount = payment::allocation_for_year(&self.m.config, y).ok_or(ModelError::AllocationOverflow)?;
         payment::pay_allocation(&mut self.ledger, amount)?;
         self.books.allocation += amount.0 as i128;
         self.years[y].allocation = amount;

@@ -101,6 +101,9 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         );
     }
 
+    if s.pct.name.trim().is_empty() {
+        c.push(root.key("pct").key("name"), "expected a non-empty PCT name".into(), None);
+    }
     c.gbp(root.key("pct").key("allocation_per_head_gbp"), s.pct.allocation_per_head_gbp);
 
     let pr = root.key("practices");
