@@ -81,7 +81,10 @@ pub struct Collected {
     pub periods: Vec<String>,
     pub system: Vec<Vec<Vec<Vec<f64>>>>,
     pub providers: Vec<Vec<Vec<Vec<f64>>>>,
+    pub services: Vec<Vec<Vec<Vec<f64>>>>,
     pub practices: Vec<Vec<Vec<Vec<f64>>>>,
+    /// Market events of each replication, in replication order then time order.
+    pub events: Vec<(u64, crate::model::MarketEvent)>,
 }
 
 impl Collected {
@@ -95,9 +98,16 @@ impl Collected {
         let mut c = Self {
             system: empty(1, metrics::SYSTEM.len()),
             providers: empty(cfg.providers.len(), metrics::PROVIDER.len()),
+            services: empty(model.services().count(), metrics::SERVICE.len()),
             practices: empty(cfg.practices.len(), metrics::PRACTICE.len()),
+            events: results
+                .iter()
+                .enumerate()
+                .flat_map(|(r, res)| res.events.iter().map(move |e| (r as u64, e.clone())))
+                .collect(),
             periods,
         };
+        let services = model.services().count();
         for (r, res) in results.iter().enumerate() {
             let all = whole_horizon(res);
             for (p, year) in res.years.iter().chain(all.as_ref()).enumerate() {
@@ -107,6 +117,11 @@ impl Collected {
                 for i in 0..cfg.providers.len() {
                     for (k, m) in metrics::PROVIDER.iter().enumerate() {
                         c.providers[p][i][k][r] = (m.value)(year, i);
+                    }
+                }
+                for i in 0..services {
+                    for (k, m) in metrics::SERVICE.iter().enumerate() {
+                        c.services[p][i][k][r] = (m.value)(year, i);
                     }
                 }
                 for i in 0..cfg.practices.len() {

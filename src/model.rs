@@ -20,9 +20,12 @@ pub mod sim;
 pub mod waiting_list;
 
 pub use calendar::{Calendar, Date, FinancialYear, Month};
-pub use config::{Config, Item, Pct, Practice, Provider, ProviderKind, Resource, Service, ServiceLine};
+pub use config::{
+    CapacityResponse, ChoiceConfig, ChoicePolicy, Config, Emergency, ExitRule, Item, MarginalRate, Payment, Pct,
+    Practice, Provider, ProviderKind, Publish, Quality, Resource, Service, ServiceLine, Utility,
+};
 pub use money::Pence;
-pub use record::{PracticeYear, ProviderYear, YearRecord};
+pub use record::{MarketEvent, MarketEventKind, PracticeYear, ProviderYear, ServiceYear, YearRecord};
 pub use sim::ReplicationResult;
 
 use choice::{Choice, ServiceRef};
@@ -60,6 +63,8 @@ pub struct Model {
     /// Per service, cumulative list sizes of the practices it serves by default, to
     /// attribute the patients already waiting at the start to practices.
     backlog_weights: Vec<Vec<(u64, usize)>>,
+    /// Per practice, the services that take its emergency admissions, nearest first.
+    emergency_routes: Vec<Vec<usize>>,
 }
 
 impl Model {
@@ -80,9 +85,32 @@ impl Model {
             let refers = line.incidence_per_1000 > 0.0
                 && (0..config.practices.len())
                     .any(|p| gp.referral_probability(p, l) > 0.0 && config.practices[p].list_size > 0);
-            if refers && (0..config.practices.len()).any(|p| choice.choose(p, l).is_none()) {
+            if refers && (0..config.practices.len()).any(|p| choice.nearest(p, l).is_none()) {
                 return Err(ModelError::NoProvider { line: line.name.clone() });
             }
+        }
+        let emergency_routes: Vec<Vec<usize>> = config
+            .practices
+            .iter()
+            .map(|pr| {
+                let mut route: Vec<(f64, usize)> = config
+                    .providers
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(p, prov)| {
+                        let within = prov.emergency_service?;
+                        let s = services.iter().position(|s| s.provider == p && s.within == within)?;
+                        Some((choice::distance_km((pr.x_km, pr.y_km), (prov.x_km, prov.y_km)), s))
+                    })
+                    .collect();
+                route.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                route.into_iter().map(|(_, s)| s).collect()
+            })
+            .collect();
+        if config.emergency.as_ref().is_some_and(|e| e.admissions_per_1000 > 0.0)
+            && emergency_routes.iter().any(|r| r.is_empty())
+        {
+            return Err(ModelError::NoProvider { line: "emergency admissions".into() });
         }
         let prices = PriceTable::new(&config, &services)?;
         let pathways = config.lines.iter().map(Pathway::new).collect();
@@ -90,7 +118,7 @@ impl Model {
             .map(|s| {
                 let line = services[s].line;
                 let served: Vec<usize> =
-                    (0..config.practices.len()).filter(|&p| choice.choose(p, line) == Some(s)).collect();
+                    (0..config.practices.len()).filter(|&p| choice.nearest(p, line) == Some(s)).collect();
                 let weight = |p: &usize| config.practices[*p].list_size as u64;
                 // Patients already waiting belong to the practices this service serves,
                 // in proportion to list size; if those have no patients, to any practice
@@ -113,7 +141,7 @@ impl Model {
                     .collect()
             })
             .collect();
-        Ok(Self { config, services, gp, choice, pathways, prices, backlog_weights })
+        Ok(Self { config, services, gp, choice, pathways, prices, backlog_weights, emergency_routes })
     }
 
     /// The configuration the model was built from.
@@ -126,9 +154,15 @@ impl Model {
         self.services.iter().map(|s| (s.provider, s.line))
     }
 
-    /// The flattened service that treats `practice`'s patients on `line` by default.
+    /// The flattened service that treats `practice`'s patients on `line` by default
+    /// (the nearest provider offering the line).
     pub fn default_service(&self, practice: usize, line: usize) -> Option<usize> {
-        self.choice.choose(practice, line)
+        self.choice.nearest(practice, line)
+    }
+
+    /// The choice model (for reports and tests).
+    pub fn choice(&self) -> &Choice {
+        &self.choice
     }
 
     /// The probability that `practice` refers an episode on `line`.
@@ -182,16 +216,36 @@ impl ServiceLoad {
 }
 
 impl Model {
-    /// Expected load of every provider service, in the order of [`Model::services`].
+    /// Expected load of every provider service, in the order of [`Model::services`]:
+    /// referrals split between the GP's default and, for the share offered a choice,
+    /// the logit probabilities at the waits published when the clock starts.
     pub fn expected_load(&self) -> Vec<ServiceLoad> {
         let c = &self.config;
         let mut referrals = vec![0.0; self.services.len()];
+        let published = (0..self.services.len())
+            .map(|s| {
+                let svc = &c.providers[self.services[s].provider].services[self.services[s].within];
+                let rate = svc.outpatient.servers as f64 / svc.outpatient.service_days.mean();
+                if svc.initial_waiting_outpatient == 0 {
+                    0.0
+                } else {
+                    (svc.initial_waiting_outpatient as f64 / rate).min(3652.5)
+                }
+            })
+            .collect();
+        let mut state = self.choice.state(published);
+        let offered = if c.choice.policy == ChoicePolicy::None { 0.0 } else { c.choice.offered_share };
         for (p, practice) in c.practices.iter().enumerate() {
             for (l, line) in c.lines.iter().enumerate() {
-                if let Some(s) = self.choice.choose(p, l) {
-                    referrals[s] += line.incidence_per_1000 / 1000.0
-                        * practice.list_size as f64
-                        * self.gp.referral_probability(p, l);
+                let volume =
+                    line.incidence_per_1000 / 1000.0 * practice.list_size as f64 * self.gp.referral_probability(p, l);
+                if let Some(s) = self.choice.nearest(p, l) {
+                    referrals[s] += volume * (1.0 - offered);
+                }
+                if offered > 0.0 {
+                    for (s, prob) in self.choice.probabilities(&mut state, p, l) {
+                        referrals[s] += volume * offered * prob;
+                    }
                 }
             }
         }

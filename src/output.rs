@@ -71,10 +71,19 @@ pub struct RunInfo<'a> {
     pub resolved_scenario: &'a crate::scenario::Scenario,
 }
 
-/// The scenario file a run came from.
+/// The scenario file a run came from, and the files it extends (nearest first).
 #[derive(Debug, Clone, Serialize)]
 pub struct ScenarioInfo<'a> {
     pub path: &'a str,
+    pub sha256: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extends: Vec<ExtendedFile>,
+}
+
+/// A file a scenario extends.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExtendedFile {
+    pub path: String,
     pub sha256: String,
 }
 
@@ -93,13 +102,16 @@ struct OutputFile {
 }
 
 /// Names of the files [`write_run`] writes, in order (the manifest last).
-pub const RUN_FILES: [&str; 7] = [
+pub const RUN_FILES: [&str; 10] = [
     "summary.csv",
     "summary_providers.csv",
+    "summary_services.csv",
     "summary_practices.csv",
     "replications.csv",
     "providers.csv",
+    "services.csv",
     "practices.csv",
+    "market_events.csv",
     "manifest.json",
 ];
 
@@ -110,6 +122,10 @@ pub const RUN_FILES: [&str; 7] = [
 pub fn write_run(dir: &Path, model: &Model, c: &Collected, info: &RunInfo) -> Result<Vec<PathBuf>, OutputError> {
     let cfg = model.config();
     let providers: Vec<&str> = cfg.providers.iter().map(|p| p.name.as_str()).collect();
+    // A service (a provider on one service line) is named `provider/line`.
+    let service_names: Vec<String> =
+        model.services().map(|(p, l)| format!("{}/{}", cfg.providers[p].name, cfg.lines[l].name)).collect();
+    let services: Vec<&str> = service_names.iter().map(String::as_str).collect();
     let practices: Vec<&str> = cfg.practices.iter().map(|p| p.name.as_str()).collect();
     let reps = info.replications as usize;
     let mut written = Vec::new();
@@ -145,6 +161,7 @@ pub fn write_run(dir: &Path, model: &Model, c: &Collected, info: &RunInfo) -> Re
         Ok(())
     };
     out("summary_providers.csv", &|w| entity_summary(w, "provider", &providers, &c.providers, metrics::PROVIDER))?;
+    out("summary_services.csv", &|w| entity_summary(w, "service", &services, &c.services, metrics::SERVICE))?;
     out("summary_practices.csv", &|w| entity_summary(w, "practice", &practices, &c.practices, metrics::PRACTICE))?;
     out("replications.csv", &|w| {
         writeln!(w, "replication,year,metric,value")?;
@@ -173,7 +190,24 @@ pub fn write_run(dir: &Path, model: &Model, c: &Collected, info: &RunInfo) -> Re
             Ok(())
         };
     out("providers.csv", &|w| entity_long(w, "provider", &providers, &c.providers, metrics::PROVIDER))?;
+    out("services.csv", &|w| entity_long(w, "service", &services, &c.services, metrics::SERVICE))?;
     out("practices.csv", &|w| entity_long(w, "practice", &practices, &c.practices, metrics::PRACTICE))?;
+    out("market_events.csv", &|w| {
+        writeln!(w, "replication,date,year,event,provider,service,value")?;
+        for (r, e) in &c.events {
+            let date = cfg.calendar.date_at(e.time);
+            let year = cfg.calendar.years.iter().find(|y| e.time < y.end).map_or("", |y| y.label.as_str());
+            let service = e.service.map_or(String::new(), |s| field(services[s]).into_owned());
+            writeln!(
+                w,
+                "{r},{date},{year},{},{},{service},{}",
+                e.kind.as_str(),
+                field(providers[e.provider]),
+                e.value
+            )?;
+        }
+        Ok(())
+    })?;
 
     let mut outputs = Vec::new();
     for path in &written {

@@ -4,6 +4,11 @@
 //! expected and, for a misspelt name, the likely intended one. Syntax and type errors
 //! come from the TOML parser (one at a time, since the rest of the file cannot be
 //! trusted after one); value errors are all reported together.
+//!
+//! A scenario may start from another: `extends = "baseline.toml"` (a path relative to
+//! the extending file) takes that file and overrides only what the extending file says
+//! (see [`merge`] for the rules), so a policy scenario is a few lines. Chains are
+//! allowed; cycles are an error.
 
 pub mod build;
 pub mod diagnostic;
@@ -16,7 +21,10 @@ pub use diagnostic::{Diagnostic, Report};
 pub use schema::Scenario;
 
 use crate::model::Config;
-use diagnostic::{Locator, from_toml_error};
+use diagnostic::{KeyPath, Locator, Seg, Source, from_toml_error, suggestion_for};
+
+/// How many files an `extends` chain may hold.
+const MAX_EXTENDS_DEPTH: usize = 16;
 
 /// Why a scenario could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -27,55 +35,359 @@ pub enum ScenarioError {
     Invalid(Box<Report>),
 }
 
-/// A scenario read from a file, with its exact bytes for hashing and error reports.
+/// A file of a scenario: the scenario file itself or one it extends.
+#[derive(Debug, Clone)]
+pub struct File {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// A scenario read from its file(s), with their exact text for hashing and errors.
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub path: PathBuf,
     pub text: String,
+    /// The files it extends, nearest first (empty for a self-contained scenario).
+    pub extends: Vec<File>,
     pub scenario: Scenario,
 }
 
-/// Reads and checks a scenario file.
-pub fn load(path: &Path) -> Result<Loaded, ScenarioError> {
+fn read(path: &Path) -> Result<String, ScenarioError> {
     let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read { path: path.to_path_buf(), source })?;
-    let text = String::from_utf8(bytes).map_err(|e| ScenarioError::Read {
+    String::from_utf8(bytes).map_err(|e| ScenarioError::Read {
         path: path.to_path_buf(),
         source: std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not UTF-8 text: {e}")),
-    })?;
-    let scenario = parse(&text, &path.display().to_string())?;
-    Ok(Loaded { path: path.to_path_buf(), text, scenario })
+    })
 }
 
-/// Parses and validates scenario text; `file` names it in messages.
-pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
-    let locator = Locator::new(text);
-    let report =
-        |diagnostics| ScenarioError::Invalid(Box::new(Report { file: file.into(), text: text.into(), diagnostics }));
-    let scenario: Scenario = toml::from_str(text).map_err(|e| report(vec![from_toml_error(&e, &locator)]))?;
-    let problems = validate::validate(&scenario);
-    if !problems.is_empty() {
-        return Err(report(locate(problems, &locator)));
+fn sources(files: &[File]) -> Vec<Source> {
+    files.iter().map(|f| Source { file: f.path.display().to_string(), text: f.text.clone() }).collect()
+}
+
+fn invalid(files: &[File], diagnostics: Vec<Diagnostic>) -> ScenarioError {
+    ScenarioError::Invalid(Box::new(Report { sources: sources(files), diagnostics }))
+}
+
+/// Reads and checks a scenario file (and any files it extends).
+pub fn load(path: &Path) -> Result<Loaded, ScenarioError> {
+    let text = read(path)?;
+    let mut files = vec![File { path: path.to_path_buf(), text }];
+    let mut tables: Vec<toml::Table> = Vec::new();
+    loop {
+        let (i, last) = (files.len() - 1, files.last().expect("at least one file"));
+        let locator = Locator::new(&last.text);
+        let table: toml::Table =
+            toml::from_str(&last.text).map_err(|e| invalid(&files, vec![from_toml_error(&e, &locator, i)]))?;
+        let parent = match table.get("extends") {
+            None => None,
+            Some(toml::Value::String(p)) => Some(p.clone()),
+            Some(_) => {
+                let key = KeyPath(vec![Seg::Key("extends".into())]);
+                return Err(invalid(
+                    &files,
+                    vec![Diagnostic {
+                        key: "extends".into(),
+                        message: "expected the path of a scenario file, as a string".into(),
+                        help: None,
+                        source: i,
+                        span: locator.span(&key),
+                    }],
+                ));
+            }
+        };
+        tables.push(table);
+        let Some(parent) = parent else { break };
+        let base = last.path.parent().unwrap_or(Path::new("."));
+        let parent_path = base.join(&parent);
+        let seen = files.iter().any(|f| same_file(&f.path, &parent_path));
+        if seen || files.len() >= MAX_EXTENDS_DEPTH {
+            let key = KeyPath(vec![Seg::Key("extends".into())]);
+            return Err(invalid(
+                &files,
+                vec![Diagnostic {
+                    key: "extends".into(),
+                    message: if seen {
+                        format!("`{parent}` is already in this chain of extends: a scenario cannot extend itself")
+                    } else {
+                        format!("more than {MAX_EXTENDS_DEPTH} files in a chain of extends")
+                    },
+                    help: None,
+                    source: i,
+                    span: Locator::new(&last.text).span(&key),
+                }],
+            ));
+        }
+        let text = read(&parent_path)?;
+        files.push(File { path: parent_path, text });
     }
+    let scenario = if files.len() == 1 {
+        parse_one(&files)?
+    } else {
+        let mut merged = tables.last().expect("the root of the chain").clone();
+        for child in tables.iter().rev().skip(1) {
+            merge(&mut merged, child.clone());
+        }
+        merged.remove("extends");
+        let chain = Chain { files: &files, tables: &tables, merged: &merged };
+        let scenario: Scenario = serde_path_to_error::deserialize(toml::Value::Table(merged.clone())).map_err(|e| {
+            let path = key_path(e.path());
+            // The deserializer appends its own "in `...`" context: the key says it better.
+            let message = e.inner().to_string().lines().next().unwrap_or_default().trim().to_string();
+            let help = suggestion_for(&message);
+            let (source, span, key) = chain.locate(&path);
+            invalid(&files, vec![Diagnostic { key: key.to_string(), message, help, source, span }])
+        })?;
+        let problems = validate::validate(&scenario);
+        if !problems.is_empty() {
+            return Err(invalid(&files, chain.diagnostics(problems)));
+        }
+        scenario
+    };
+    let mut files = files.into_iter();
+    let main = files.next().expect("the scenario file");
+    Ok(Loaded { path: main.path, text: main.text, extends: files.collect(), scenario })
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+fn key_path(p: &serde_path_to_error::Path) -> KeyPath {
+    use serde_path_to_error::Segment;
+    KeyPath(
+        p.iter()
+            .filter_map(|s| match s {
+                Segment::Seq { index } => Some(Seg::Index(*index)),
+                Segment::Map { key } => Some(Seg::Key(key.clone())),
+                Segment::Enum { variant } => Some(Seg::Key(variant.clone())),
+                Segment::Unknown => None,
+            })
+            .collect(),
+    )
+}
+
+/// A scenario file, the files it extends and their merge, for locating key paths of
+/// the merged scenario in the file that states them.
+struct Chain<'a> {
+    files: &'a [File],
+    tables: &'a [toml::Table],
+    merged: &'a toml::Table,
+}
+
+impl Chain<'_> {
+    /// The file that states `path` (the scenario first, then what it extends), where,
+    /// and the path as that file indexes it; failing that, the deepest ancestor of
+    /// `path` in the scenario file.
+    fn locate(&self, path: &KeyPath) -> (usize, Option<std::ops::Range<usize>>, KeyPath) {
+        for (i, (f, t)) in self.files.iter().zip(self.tables).enumerate() {
+            let Some(local) = translate(path, self.merged, t) else { continue };
+            if let Some(span) = Locator::new(&f.text).span_exact(&local) {
+                return (i, Some(span), local);
+            }
+        }
+        let local = translate(path, self.merged, &self.tables[0]).unwrap_or_else(|| path.clone());
+        (0, Locator::new(&self.files[0].text).span(&local), local)
+    }
+
+    fn diagnostics(&self, problems: Vec<validate::Problem>) -> Vec<Diagnostic> {
+        problems
+            .into_iter()
+            .map(|p| {
+                let (source, span, key) = self.locate(&p.path);
+                Diagnostic { span, source, key: key.to_string(), message: p.message, help: p.help }
+            })
+            .collect()
+    }
+}
+
+/// Rewrites a key path of the merged scenario into the indexes of one file: element
+/// `i` of a merged array of tables is found in the file by its name (or line). Keys
+/// the file does not have are kept, so the caller's exact lookup fails there.
+fn translate(path: &KeyPath, merged: &toml::Table, file: &toml::Table) -> Option<KeyPath> {
+    let mut out = Vec::with_capacity(path.0.len());
+    let mut m: Option<&toml::Value> = None;
+    let mut f: Option<&toml::Value> = None;
+    for (depth, seg) in path.0.iter().enumerate() {
+        match seg {
+            Seg::Key(k) => {
+                let (mt, ft) = if depth == 0 {
+                    (Some(merged), Some(file))
+                } else {
+                    (m.and_then(|v| v.as_table()), f.and_then(|v| v.as_table()))
+                };
+                m = mt.and_then(|t| t.get(k));
+                f = ft.and_then(|t| t.get(k));
+                out.push(seg.clone());
+            }
+            Seg::Index(i) => {
+                let element = m.and_then(|v| v.as_array()).and_then(|a| a.get(*i))?;
+                let local = match (identity(element), f.and_then(|v| v.as_array())) {
+                    (Some(id), Some(arr)) => arr.iter().position(|e| identity(e) == Some(id))?,
+                    _ => *i,
+                };
+                m = Some(element);
+                f = f.and_then(|v| v.as_array()).and_then(|a| a.get(local));
+                out.push(Seg::Index(local));
+            }
+        }
+    }
+    Some(KeyPath(out))
+}
+
+/// Parses and validates scenario text; `file` names it in messages. (A scenario given
+/// as text cannot extend another file.)
+pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+    parse_one(&[File { path: PathBuf::from(file), text: text.to_string() }])
+}
+
+fn parse_one(files: &[File]) -> Result<Scenario, ScenarioError> {
+    let locator = Locator::new(&files[0].text);
+    let scenario: Scenario =
+        toml::from_str(&files[0].text).map_err(|e| invalid(files, vec![from_toml_error(&e, &locator, 0)]))?;
+    check(files, &scenario)?;
     Ok(scenario)
 }
 
-fn locate(problems: Vec<validate::Problem>, locator: &Locator) -> Vec<Diagnostic> {
+fn check(files: &[File], scenario: &Scenario) -> Result<(), ScenarioError> {
+    let problems = validate::validate(scenario);
+    if problems.is_empty() { Ok(()) } else { Err(invalid(files, locate(problems, files))) }
+}
+
+/// Locates problems of a self-contained scenario in its one file.
+fn locate(problems: Vec<validate::Problem>, files: &[File]) -> Vec<Diagnostic> {
+    let locator = Locator::new(&files[0].text);
     problems
         .into_iter()
-        .map(|p| Diagnostic { span: locator.span(&p.path), key: p.path.to_string(), message: p.message, help: p.help })
+        .map(|p| Diagnostic {
+            span: locator.span(&p.path),
+            source: 0,
+            key: p.path.to_string(),
+            message: p.message,
+            help: p.help,
+        })
         .collect()
+}
+
+/// The key that identifies an element of an array of tables when merging: providers,
+/// practices and service lines by `name`, a provider's services by `line`.
+fn identity(v: &toml::Value) -> Option<&str> {
+    let t = v.as_table()?;
+    t.get("name").or_else(|| t.get("line")).and_then(|n| n.as_str())
+}
+
+/// Overlays `over` on `base`, the rules of `extends`:
+///
+/// - a table merges key by key, recursively, except a distribution (a table with a
+///   `dist` key), which is replaced whole;
+/// - an array of tables whose elements all have a `name` (or, for a provider's
+///   services, a `line`) merges element by element with the same name; elements with
+///   new names are appended;
+/// - anything else is replaced.
+pub fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) if !o.contains_key("dist") => merge(b, o),
+            (Some(toml::Value::Array(b)), toml::Value::Array(o))
+                if b.iter().chain(o.iter()).all(|e| identity(e).is_some()) =>
+            {
+                for element in o {
+                    let id = identity(&element).map(str::to_owned);
+                    match b.iter_mut().find(|e| identity(e).map(str::to_owned) == id) {
+                        Some(toml::Value::Table(target)) => {
+                            if let toml::Value::Table(e) = element {
+                                merge(target, e);
+                            }
+                        }
+                        _ => b.push(element),
+                    }
+                }
+            }
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
 }
 
 impl Loaded {
     /// The model configuration for this scenario.
     pub fn config(&self) -> Result<Config, ScenarioError> {
         build::build(&self.scenario).map_err(|problems| {
-            let locator = Locator::new(&self.text);
-            ScenarioError::Invalid(Box::new(Report {
-                file: self.path.display().to_string(),
-                text: self.text.clone(),
-                diagnostics: locate(problems, &locator),
-            }))
+            let files: Vec<File> = std::iter::once(File { path: self.path.clone(), text: self.text.clone() })
+                .chain(self.extends.iter().cloned())
+                .collect();
+            if files.len() == 1 {
+                return invalid(&files, locate(problems, &files));
+            }
+            let tables: Vec<toml::Table> = files.iter().map(|f| toml::from_str(&f.text).unwrap_or_default()).collect();
+            let mut merged = tables.last().cloned().unwrap_or_default();
+            for child in tables.iter().rev().skip(1) {
+                merge(&mut merged, child.clone());
+            }
+            let chain = Chain { files: &files, tables: &tables, merged: &merged };
+            invalid(&files, chain.diagnostics(problems))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(s: &str) -> toml::Table {
+        toml::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn merge_rules() {
+        let mut base = table(
+            r#"
+            a = 1
+            t = { x = 1, y = 2 }
+            d = { dist = "gamma", mean = 2.0, cv = 0.5 }
+            [[p]]
+            name = "one"
+            v = 1
+            [[p]]
+            name = "two"
+            v = 2
+            "#,
+        );
+        merge(
+            &mut base,
+            table(
+                r#"
+                a = 5
+                t = { y = 3 }
+                d = { dist = "exponential", mean = 1.0 }
+                [[p]]
+                name = "two"
+                v = 20
+                [[p]]
+                name = "three"
+                v = 3
+                "#,
+            ),
+        );
+        let want = table(
+            r#"
+            a = 5
+            t = { x = 1, y = 3 }
+            d = { dist = "exponential", mean = 1.0 }
+            [[p]]
+            name = "one"
+            v = 1
+            [[p]]
+            name = "two"
+            v = 20
+            [[p]]
+            name = "three"
+            v = 3
+            "#,
+        );
+        assert_eq!(base, want);
     }
 }

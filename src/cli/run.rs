@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use pbrsim::experiment::{self, Collected, Settings, metrics, summarise};
 use pbrsim::model::Model;
-use pbrsim::output::{self, RunInfo, ScenarioInfo, fmt_num};
+use pbrsim::output::{self, ExtendedFile, RunInfo, ScenarioInfo, fmt_num};
 use pbrsim::scenario;
 
 use super::{EXIT_BAD_INPUT, EXIT_FAILURE, RunArgs, progress, report};
@@ -71,6 +71,14 @@ pub fn run(args: &RunArgs) -> io::Result<i32> {
         scenario: ScenarioInfo {
             path: &args.scenario.to_string_lossy(),
             sha256: output::sha256_hex(loaded.text.as_bytes()),
+            extends: loaded
+                .extends
+                .iter()
+                .map(|f| ExtendedFile {
+                    path: f.path.display().to_string(),
+                    sha256: output::sha256_hex(f.text.as_bytes()),
+                })
+                .collect(),
         },
         seed: settings.seed,
         replications: settings.replications,

@@ -35,6 +35,14 @@ fn gbp(p: Pence) -> f64 {
     p.gbp()
 }
 
+fn pct_spend(r: &YearRecord) -> Pence {
+    Pence(r.tariff_paid.0.saturating_add(r.block_paid.0).saturating_add(r.emergency_paid.0))
+}
+
+fn provider_income(p: &crate::model::ProviderYear) -> Pence {
+    Pence(p.tariff_income.0.saturating_add(p.block_income.0).saturating_add(p.emergency_income.0))
+}
+
 fn all_waits(r: &YearRecord) -> Histogram {
     let mut h = r.rtt_admitted.clone();
     h.merge(&r.rtt_non_admitted);
@@ -136,17 +144,73 @@ pub const SYSTEM: &[Metric<SystemFn>] = &[
         as f64),
     m!("waiting_admission_end", "people", "Patients waiting for admission at year end.", |r| r.waiting_admission_end
         as f64),
-    m!("pct_allocation_gbp", "gbp", "Capitation allocation received by the PCT.", |r| gbp(r.allocation)),
-    m!("pct_spend_gbp", "gbp", "Everything the PCT paid out.", |r| gbp(r.tariff_paid)),
-    m!("tariff_paid_gbp", "gbp", "Payment by Results tariff paid to providers (tariff × MFF).", |r| gbp(r.tariff_paid)),
-    m!("pct_surplus_gbp", "gbp", "Allocation less spend in the year.", |r| gbp(Pence(
-        r.allocation.0.saturating_sub(r.tariff_paid.0)
-    ))),
-    m!("pbr_share_of_allocation", "share", "Tariff paid as a share of the allocation.", |r| if r.allocation.0 == 0 {
-        f64::NAN
-    } else {
-        r.tariff_paid.0 as f64 / r.allocation.0 as f64
+    m!("offered_choice_share", "share", "Share of referrals offered a choice of provider.", |r| ratio(
+        r.offered_choice,
+        r.referrals
+    )),
+    m!("chose_nearest_share", "share", "Share of referrals treated at the nearest provider offering the line.", |r| {
+        ratio(r.chose_nearest, r.referrals)
     }),
+    m!(
+        "offered_chose_nearest_share",
+        "share",
+        "Of referrals offered a choice, the share who chose the nearest provider.",
+        |r| { ratio(r.offered_chose_nearest, r.offered_choice) }
+    ),
+    m!("bypass_share", "share", "Share of referrals bypassing the nearest provider.", |r| ratio(
+        r.referrals.saturating_sub(r.chose_nearest),
+        r.referrals
+    )),
+    m!("mean_travel_km", "km", "Mean straight-line distance from practice to the provider referred to.", |r| {
+        if r.referrals == 0 { f64::NAN } else { r.travel_km_sum / r.referrals as f64 }
+    }),
+    m!("emergency_admissions", "count", "Completed emergency (non-elective) spells.", |r| r.emergency_admissions
+        as f64),
+    m!(
+        "emergency_admissions_per_1000",
+        "per_1000_per_year",
+        "Emergency spells per 1,000 registered patients per year.",
+        |r| { per_1000_per_year(r.emergency_admissions, r.registered_population, r.year_fraction) }
+    ),
+    m!("pct_allocation_gbp", "gbp", "Capitation allocation received by the PCT.", |r| gbp(r.allocation)),
+    m!("pct_spend_gbp", "gbp", "Everything the PCT paid out: tariff, block contracts, emergency spells.", |r| gbp(
+        pct_spend(r)
+    )),
+    m!("tariff_paid_gbp", "gbp", "Payment by Results tariff paid for elective activity (tariff × MFF).", |r| gbp(
+        r.tariff_paid
+    )),
+    m!("block_paid_gbp", "gbp", "Block-contract payments.", |r| gbp(r.block_paid)),
+    m!("emergency_paid_gbp", "gbp", "Paid for emergency spells, after the marginal rate rule.", |r| gbp(
+        r.emergency_paid
+    )),
+    m!("marginal_rate_reduction_gbp", "gbp", "What the emergency marginal rate rule saved against full tariff.", |r| {
+        gbp(r.marginal_rate_reduction)
+    }),
+    m!("activity_value_gbp", "gbp", "Elective activity valued at PbR prices, whatever the contract.", |r| gbp(
+        r.activity_value
+    )),
+    m!(
+        "capacity_changes",
+        "count",
+        "Servers added or removed by providers' capacity responses.",
+        |r| r.capacity_changes as f64
+    ),
+    m!("provider_exits", "count", "Providers that left the market.", |r| r.exits as f64),
+    m!("pct_surplus_gbp", "gbp", "Allocation less spend in the year.", |r| {
+        gbp(Pence(r.allocation.0.saturating_sub(pct_spend(r).0)))
+    }),
+    m!(
+        "pbr_share_of_allocation",
+        "share",
+        "Tariff paid per case (elective and emergency) as a share of the allocation.",
+        |r| {
+            if r.allocation.0 == 0 {
+                f64::NAN
+            } else {
+                (r.tariff_paid.0 as f64 + r.emergency_paid.0 as f64) / r.allocation.0 as f64
+            }
+        }
+    ),
     m!("ledger_imbalance_pence", "pence", "Sum of all ledger balances at year end; 0 when the books balance.", |r| r
         .ledger_imbalance_pence
         as f64),
@@ -167,8 +231,16 @@ pub const PROVIDER: &[Metric<EntityFn>] =
         m!("follow_up_attendances", "count", "Completed follow-up attendances.", |y, i| y.providers[i].follow_ups
             as f64),
         m!("elective_admissions", "count", "Completed elective spells.", |y, i| y.providers[i].admissions as f64),
-        m!("income_gbp", "gbp", "All income (tariff).", |y, i| gbp(y.providers[i].tariff_income)),
-        m!("tariff_income_gbp", "gbp", "Payment by Results income.", |y, i| gbp(y.providers[i].tariff_income)),
+        m!("emergency_admissions", "count", "Completed emergency spells.", |y, i| y.providers[i].emergency_admissions
+            as f64),
+        m!("income_gbp", "gbp", "All income: tariff, block contract and emergency spells.", |y, i| gbp(
+            provider_income(&y.providers[i])
+        )),
+        m!("tariff_income_gbp", "gbp", "Payment by Results income for elective activity.", |y, i| gbp(
+            y.providers[i].tariff_income
+        )),
+        m!("block_income_gbp", "gbp", "Block-contract income.", |y, i| gbp(y.providers[i].block_income)),
+        m!("emergency_income_gbp", "gbp", "Income for emergency spells.", |y, i| gbp(y.providers[i].emergency_income)),
         m!("fixed_cost_gbp", "gbp", "Fixed cost for the year (monthly instalments).", |y, i| gbp(
             y.providers[i].fixed_cost
         )),
@@ -179,7 +251,14 @@ pub const PROVIDER: &[Metric<EntityFn>] =
         }),
         m!("surplus_gbp", "gbp", "Income less cost.", |y, i| {
             let p = &y.providers[i];
-            gbp(Pence(p.tariff_income.0.saturating_sub(p.fixed_cost.0).saturating_sub(p.marginal_cost.0)))
+            gbp(Pence(provider_income(p).0.saturating_sub(p.fixed_cost.0).saturating_sub(p.marginal_cost.0)))
+        }),
+        m!("cumulative_surplus_gbp", "gbp", "Income less cost since the books opened, at year end.", |y, i| gbp(y
+            .providers[i]
+            .cumulative_surplus)),
+        m!("servers_end", "count", "Servers across its lists at year end.", |y, i| y.providers[i].servers_end as f64),
+        m!("open_end", "flag", "1 if the provider is in the market at year end, 0 if it has exited.", |y, i| {
+            if y.providers[i].open_end { 1.0 } else { 0.0 }
         }),
         m!(
             "utilisation",
@@ -220,4 +299,25 @@ pub const PRACTICE: &[Metric<EntityFn>] = &[
             gbp(p.spend) / p.list_size as f64 / y.year_fraction
         }
     }),
+];
+
+/// Per-service metrics (a provider on one service line), in output order.
+pub const SERVICE: &[Metric<EntityFn>] = &[
+    m!("referrals", "count", "Referrals received on this line.", |y, i| y.services[i].referrals as f64),
+    m!("market_share", "share", "Share of the line's referrals in the year.", |y, i| {
+        let line = y.services[i].line;
+        let total: u64 = y.services.iter().filter(|s| s.line == line).map(|s| s.referrals).sum();
+        ratio(y.services[i].referrals, total)
+    }),
+    m!("first_outpatient_attendances", "count", "Completed first attendances.", |y, i| y.services[i].first_attendances
+        as f64),
+    m!("elective_admissions", "count", "Completed elective spells.", |y, i| y.services[i].admissions as f64),
+    m!("rtt_wait_mean_days", "days", "Mean RTT wait of its clock stops.", |y, i| {
+        let s = &y.services[i];
+        if s.rtt_stops == 0 { f64::NAN } else { s.rtt_sum_days / s.rtt_stops as f64 }
+    }),
+    m!("published_wait_end_days", "days", "The wait it published last before year end.", |y, i| y.services[i]
+        .published_wait_end),
+    m!("waiting_list_end", "people", "Patients on its lists at year end.", |y, i| y.services[i].waiting_end as f64),
+    m!("servers_end", "count", "Servers on its two lists at year end.", |y, i| y.services[i].servers_end as f64),
 ];

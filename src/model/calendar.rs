@@ -162,6 +162,11 @@ impl Calendar {
         Some(Calendar { start, warm_up_days, end: t(end_date), years: out, months })
     }
 
+    /// The calendar date of simulated time `t` (days since the clock started).
+    pub fn date_at(&self, t: f64) -> Date {
+        Date::from_days(self.start.to_days() - self.warm_up_days as i64 + t.floor() as i64)
+    }
+
     /// The first reported time (end of warm-up).
     pub fn report_start(&self) -> f64 {
         self.warm_up_days as f64

@@ -1,11 +1,26 @@
-//! Where a referred patient is treated.
+//! Where a referred patient is treated: the GP's default provider, or the patient's
+//! choice among a choice set by multinomial logit.
 //!
-//! For now every patient goes to the GP's default provider: the nearest provider that
-//! offers the service line (straight-line distance; ties go to the provider listed
-//! first). Patient choice among several providers replaces the body of [`Choice::choose`]
-//! and nothing else.
+//! A referred patient is offered a choice with probability `offered_share` (unless the
+//! policy is `none`); otherwise they go to the GP's default, the nearest open provider
+//! offering the service line. A patient who is offered a choice picks provider `k` of
+//! the choice set `C` with probability
+//!
+//! ```text
+//! P(k) = exp(V_k) / Σ_{j ∈ C} exp(V_j)
+//! V_k  = β_d d_k + β_d2 d_k² + β_w W_k + β_r R_k + β_m M_k + β_h H_k + α_kind(k) + β_gp [k = default]
+//! ```
+//!
+//! with `d` the distance in km, `W` the provider's *published* wait (a lagged rolling
+//! mean, see `waiting_list`), `R`, `M`, `H` its readmission rate, mortality and health
+//! gain, and `α` a constant per provider kind (Gutacker et al. 2016; the brief, Patient
+//! choice). Everything but `W` is fixed per (practice, line, provider) and computed once
+//! per model; `W` changes when providers publish, so the cumulative probabilities of a
+//! (practice, line) are recomputed lazily, only when a published wait or the set of
+//! open providers has changed since they were last used. Sampling is exact (inverse CDF
+//! over the cumulative weights) and allocates nothing.
 
-use super::config::Config;
+use super::config::{ChoicePolicy, Config};
 
 /// A provider's offer on one service line, flattened across providers: the unit that
 /// owns a waiting list.
@@ -17,46 +32,257 @@ pub struct ServiceRef {
     pub within: usize,
 }
 
-/// The default provider of each practice for each service line.
-#[derive(Debug, Clone)]
-pub struct Choice {
-    lines: usize,
-    default: Vec<Option<u32>>,
-}
-
 /// Straight-line distance in km.
 pub fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
     (a.0 - b.0).hypot(a.1 - b.1)
 }
 
+/// One candidate provider service for a (practice, line), in order of distance.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    service: u32,
+    distance_km: f64,
+    independent: bool,
+    /// The utility terms that do not change during a run.
+    fixed_utility: f64,
+}
+
+/// The choice model's fixed part, built once per model and shared by replications.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    lines: usize,
+    policy: ChoicePolicy,
+    offered_share: f64,
+    wait_per_day: f64,
+    gp_recommendation: f64,
+    /// Per (practice, line): the range of `candidates` offering that line.
+    ranges: Vec<(u32, u32)>,
+    candidates: Vec<Candidate>,
+}
+
+/// The choice model's state in one replication: which services are open, their
+/// published waits, and the cached cumulative weights.
+#[derive(Debug, Clone)]
+pub struct ChoiceState {
+    open: Vec<bool>,
+    published: Vec<f64>,
+    version: u32,
+    cached: Vec<u32>,
+    cumulative: Vec<f64>,
+}
+
+/// The outcome of one referral's choice.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Chosen {
+    pub service: usize,
+    pub distance_km: f64,
+    /// The patient was offered a choice.
+    pub offered: bool,
+    /// The patient goes to the nearest open provider offering the line.
+    pub nearest: bool,
+}
+
 impl Choice {
     pub fn new(config: &Config, services: &[ServiceRef]) -> Self {
         let lines = config.lines.len();
-        let mut default = Vec::with_capacity(config.practices.len() * lines);
+        let u = &config.choice.utility;
+        let mut ranges = Vec::with_capacity(config.practices.len() * lines);
+        let mut candidates = Vec::new();
         for p in &config.practices {
             for line in 0..lines {
-                let nearest = services
+                let start = candidates.len() as u32;
+                let mut here: Vec<Candidate> = services
                     .iter()
                     .enumerate()
                     .filter(|(_, s)| s.line == line)
                     .map(|(i, s)| {
                         let pr = &config.providers[s.provider];
-                        (i, distance_km((p.x_km, p.y_km), (pr.x_km, pr.y_km)))
+                        let d = distance_km((p.x_km, p.y_km), (pr.x_km, pr.y_km));
+                        let q = &pr.quality;
+                        Candidate {
+                            service: i as u32,
+                            distance_km: d,
+                            independent: pr.kind.is_independent(),
+                            fixed_utility: u.distance_per_km * d
+                                + u.distance_sq_per_km2 * d * d
+                                + u.readmission_per_pct * q.readmission_pct
+                                + u.mortality_per_pct * q.mortality_pct
+                                + u.health_gain_per_point * q.health_gain
+                                + u.kind[pr.kind as usize],
+                        }
                     })
-                    .fold(None::<(usize, f64)>, |best, (i, d)| match best {
-                        Some((_, bd)) if bd <= d => best,
-                        _ => Some((i, d)),
-                    });
-                default.push(nearest.map(|(i, _)| i as u32));
+                    .collect();
+                // Nearest first; ties keep the order providers are listed in.
+                here.sort_by(|a, b| a.distance_km.total_cmp(&b.distance_km).then(a.service.cmp(&b.service)));
+                candidates.extend(here);
+                ranges.push((start, candidates.len() as u32));
             }
         }
-        Self { lines, default }
+        Self {
+            lines,
+            policy: config.choice.policy,
+            offered_share: config.choice.offered_share,
+            wait_per_day: config.choice.utility.wait_per_day,
+            gp_recommendation: config.choice.utility.gp_recommendation,
+            ranges,
+            candidates,
+        }
     }
 
-    /// The service (index into the flattened services) that treats a patient of
-    /// `practice` referred on `line`, or `None` if no provider offers the line.
-    #[inline]
-    pub fn choose(&self, practice: usize, line: usize) -> Option<usize> {
-        self.default[practice * self.lines + line].map(|s| s as usize)
+    /// A fresh state: every service open, with the given published waits.
+    pub fn state(&self, published: Vec<f64>) -> ChoiceState {
+        ChoiceState {
+            open: vec![true; published.len()],
+            published,
+            version: 1,
+            cached: vec![0; self.ranges.len()],
+            cumulative: vec![0.0; self.candidates.len()],
+        }
+    }
+
+    fn range(&self, practice: usize, line: usize) -> std::ops::Range<usize> {
+        let (a, b) = self.ranges[practice * self.lines + line];
+        a as usize..b as usize
+    }
+
+    /// The GP's default for `practice` on `line` when every service is open: the
+    /// nearest provider offering the line, or `None` if none does.
+    pub fn nearest(&self, practice: usize, line: usize) -> Option<usize> {
+        self.candidates[self.range(practice, line)].first().map(|c| c.service as usize)
+    }
+
+    /// Services a patient of `practice` may be offered on `line` with every service
+    /// open, in order of distance (for reports and tests).
+    pub fn choice_set(&self, practice: usize, line: usize) -> Vec<usize> {
+        let st = self.state(vec![0.0; self.candidates.iter().map(|c| c.service as usize + 1).max().unwrap_or(0)]);
+        let r = self.range(practice, line);
+        self.candidates[r.clone()]
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.eligible(&st, r.clone(), *i))
+            .map(|(_, c)| c.service as usize)
+            .collect()
+    }
+
+    /// Whether candidate `i` (relative to `r`) belongs to the choice set under the
+    /// policy, given which services are open.
+    fn eligible(&self, st: &ChoiceState, r: std::ops::Range<usize>, i: usize) -> bool {
+        let cands = &self.candidates[r];
+        let open = |c: &Candidate| st.open[c.service as usize];
+        if !open(&cands[i]) {
+            return false;
+        }
+        match self.policy {
+            ChoicePolicy::None => cands.iter().position(open) == Some(i),
+            ChoicePolicy::Free => true,
+            ChoicePolicy::FourPlus => {
+                // The four nearest open providers...
+                let rank = cands[..i].iter().filter(|c| open(c)).count();
+                if rank < 4 {
+                    return true;
+                }
+                // ...plus the nearest open independent one if none of those four is.
+                let four_have_independent = cands.iter().filter(|c| open(c)).take(4).any(|c| c.independent);
+                !four_have_independent && cands[i].independent && !cands[..i].iter().any(|c| open(c) && c.independent)
+            }
+        }
+    }
+
+    fn refresh(&self, st: &mut ChoiceState, key: usize, r: std::ops::Range<usize>) {
+        let default = self.candidates[r.clone()].iter().position(|c| st.open[c.service as usize]);
+        let utility = |i: usize, c: &Candidate| {
+            c.fixed_utility
+                + self.wait_per_day * st.published[c.service as usize]
+                + if Some(i) == default { self.gp_recommendation } else { 0.0 }
+        };
+        let n = r.len();
+        let max = (0..n)
+            .filter(|&i| self.eligible(st, r.clone(), i))
+            .map(|i| utility(i, &self.candidates[r.start + i]))
+            .fold(f64::NEG_INFINITY, f64::max);
+        let mut acc = 0.0;
+        for i in 0..n {
+            if self.eligible(st, r.clone(), i) {
+                acc += (utility(i, &self.candidates[r.start + i]) - max).exp();
+            }
+            st.cumulative[r.start + i] = acc;
+        }
+        st.cached[key] = st.version;
+    }
+
+    /// Where a referral of `practice` on `line` goes, from two uniform draws: `u_offer`
+    /// decides whether a choice is offered, `u_pick` which provider is picked. Both are
+    /// always drawn by the caller, so that policies differ only in what they do with
+    /// the same numbers (common random numbers). `None` if no open provider offers the
+    /// line.
+    pub fn choose(
+        &self,
+        st: &mut ChoiceState,
+        practice: usize,
+        line: usize,
+        u_offer: f64,
+        u_pick: f64,
+    ) -> Option<Chosen> {
+        let key = practice * self.lines + line;
+        let r = self.range(practice, line);
+        let cands = &self.candidates[r.clone()];
+        let nearest = cands.iter().position(|c| st.open[c.service as usize])?;
+        let offered = self.policy != ChoicePolicy::None && u_offer < self.offered_share;
+        let pick = if offered {
+            if st.cached[key] != st.version {
+                self.refresh(st, key, r.clone());
+            }
+            let cum = &st.cumulative[r.clone()];
+            let total = cum[cum.len() - 1];
+            let target = u_pick * total;
+            // The first candidate whose cumulative weight exceeds the target; a
+            // candidate with zero weight never satisfies this strictly.
+            cum.iter().position(|&c| c > target).unwrap_or(nearest)
+        } else {
+            nearest
+        };
+        let c = cands[pick];
+        Some(Chosen { service: c.service as usize, distance_km: c.distance_km, offered, nearest: pick == nearest })
+    }
+
+    /// The closed-form choice probabilities of `practice` on `line` in state `st`, per
+    /// candidate service (for tests and reports).
+    pub fn probabilities(&self, st: &mut ChoiceState, practice: usize, line: usize) -> Vec<(usize, f64)> {
+        let key = practice * self.lines + line;
+        let r = self.range(practice, line);
+        self.refresh(st, key, r.clone());
+        let cum = &st.cumulative[r.clone()];
+        let total = cum[cum.len() - 1];
+        let mut prev = 0.0;
+        self.candidates[r]
+            .iter()
+            .zip(cum)
+            .map(|(c, &x)| {
+                let p = (x - prev) / total;
+                prev = x;
+                (c.service as usize, p)
+            })
+            .collect()
+    }
+}
+
+impl ChoiceState {
+    /// A provider service published a new wait.
+    pub fn publish(&mut self, service: usize, wait_days: f64) {
+        if self.published[service] != wait_days {
+            self.published[service] = wait_days;
+            self.version = self.version.wrapping_add(1).max(1);
+        }
+    }
+
+    /// A provider service closed (its provider left the market).
+    pub fn close(&mut self, service: usize) {
+        self.open[service] = false;
+        self.version = self.version.wrapping_add(1).max(1);
+    }
+
+    /// Whether a service is open.
+    pub fn is_open(&self, service: usize) -> bool {
+        self.open[service]
     }
 }

@@ -14,6 +14,71 @@ pub struct Config {
     pub practices: Vec<Practice>,
     pub lines: Vec<ServiceLine>,
     pub providers: Vec<Provider>,
+    pub choice: ChoiceConfig,
+    pub emergency: Option<Emergency>,
+}
+
+/// Which providers a referred patient may choose among.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChoicePolicy {
+    /// The GP's default provider only.
+    None,
+    /// The four nearest providers, plus the nearest independent one if none of those is.
+    FourPlus,
+    /// Every provider offering the line.
+    Free,
+}
+
+/// Patient choice.
+#[derive(Debug, Clone)]
+pub struct ChoiceConfig {
+    pub policy: ChoicePolicy,
+    /// Probability a referred patient is offered a choice.
+    pub offered_share: f64,
+    pub utility: Utility,
+    pub publish: Publish,
+}
+
+/// Coefficients of the multinomial logit over providers.
+#[derive(Debug, Clone)]
+pub struct Utility {
+    pub distance_per_km: f64,
+    pub distance_sq_per_km2: f64,
+    pub wait_per_day: f64,
+    pub readmission_per_pct: f64,
+    pub mortality_per_pct: f64,
+    pub health_gain_per_point: f64,
+    pub gp_recommendation: f64,
+    /// Constant per [`ProviderKind`], indexed by `kind as usize`.
+    pub kind: [f64; ProviderKind::COUNT],
+}
+
+/// How providers publish their waits.
+#[derive(Debug, Clone, Copy)]
+pub struct Publish {
+    pub update_days: u32,
+    pub window_days: u32,
+    pub lag_days: u32,
+}
+
+/// Emergency (non-elective) admissions.
+#[derive(Debug, Clone)]
+pub struct Emergency {
+    pub admissions_per_1000: f64,
+    pub tariff: Pence,
+    pub marginal_cost: Pence,
+    /// Time one emergency admission occupies an admission server.
+    pub displacement: Sampler,
+    pub marginal_rate: Option<MarginalRate>,
+}
+
+/// Spells above a baseline volume are paid at a share of tariff.
+#[derive(Debug, Clone, Copy)]
+pub struct MarginalRate {
+    /// Share of tariff paid above the baseline, in millionths.
+    pub rate_ppm: u64,
+    /// Baseline = first reported year's spells (annualised) × this factor.
+    pub baseline_factor: f64,
 }
 
 /// The commissioner.
@@ -77,14 +142,22 @@ impl Item {
 /// The legal form of a provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderKind {
-    NhsTrust,
-    FoundationTrust,
-    Istc,
-    CommunityFt,
-    SocialEnterprise,
+    NhsTrust = 0,
+    FoundationTrust = 1,
+    Istc = 2,
+    CommunityFt = 3,
+    SocialEnterprise = 4,
 }
 
 impl ProviderKind {
+    pub const COUNT: usize = 5;
+
+    /// Independent of the NHS: counts toward the "at least one independent provider"
+    /// of the four-plus choice set.
+    pub fn is_independent(self) -> bool {
+        matches!(self, Self::Istc | Self::SocialEnterprise)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::NhsTrust => "nhs_trust",
@@ -106,9 +179,50 @@ pub struct Provider {
     /// Market Forces Factor in units of 1/100,000 (1.04325 is 104,325), the precision
     /// the published MFF tables use; integer so that prices are exact.
     pub mff_e5: u64,
-    /// Annual fixed cost, paid in twelve monthly instalments.
+    /// Annual fixed cost, accruing by day and paid monthly.
     pub fixed_cost: Pence,
+    pub quality: Quality,
+    pub payment: Payment,
+    /// Index into `services` of the line whose admission list takes emergencies.
+    pub emergency_service: Option<usize>,
+    pub capacity_response: Option<CapacityResponse>,
+    pub exit: Option<ExitRule>,
     pub services: Vec<Service>,
+}
+
+/// Quality indicators patients weigh when they choose.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Quality {
+    pub readmission_pct: f64,
+    pub mortality_pct: f64,
+    pub health_gain: f64,
+}
+
+/// How the PCT pays a provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Payment {
+    /// Tariff × MFF per case.
+    Pbr,
+    /// A fixed annual sum, accruing by day and paid monthly, whatever the volume.
+    Block { annual: Pence },
+}
+
+/// Adding and removing servers as waits change.
+#[derive(Debug, Clone, Copy)]
+pub struct CapacityResponse {
+    pub review_days: u32,
+    pub add_above_days: f64,
+    pub remove_below_days: f64,
+    pub max_factor: f64,
+    pub min_factor: f64,
+    pub fixed_cost_per_server: Pence,
+}
+
+/// When a provider leaves the market (either condition, at a financial year end).
+#[derive(Debug, Clone, Copy)]
+pub struct ExitRule {
+    pub cumulative_deficit: Option<Pence>,
+    pub loss_years: Option<u32>,
 }
 
 /// What a provider offers on one service line.

@@ -27,6 +27,8 @@ pub enum Outcome {
     Outpatient { follow_ups: u16 },
     /// Decision to admit; the clock stops at admission, then `follow_ups` attendances.
     Admitted { follow_ups: u16 },
+    /// An emergency admission: not part of the elective pathway and never drawn by it.
+    Emergency,
 }
 
 impl Outcome {
@@ -34,6 +36,12 @@ impl Outcome {
     #[inline]
     pub fn is_admitted(self) -> bool {
         matches!(self, Outcome::Admitted { .. })
+    }
+
+    /// Whether this is an emergency admission (no RTT clock).
+    #[inline]
+    pub fn is_emergency(self) -> bool {
+        matches!(self, Outcome::Emergency)
     }
 }
 

@@ -6,6 +6,12 @@
 //! `round_half_up(tariff_pence × mff_e5 / 100_000)`, so every case of the same kind at
 //! the same provider is paid the same whole number of pence (domain brief, Money).
 //!
+//! **Block contracts.** A provider on a block contract is paid a fixed annual sum,
+//! accruing by day and paid monthly, and nothing per case: the counterfactual to PbR.
+//! **Emergencies.** An emergency spell is paid the non-elective tariff × MFF; under the
+//! marginal rate rule, spells above the provider's baseline volume (its first reported
+//! year's outturn) are paid at a share of that.
+//!
 //! **Costs.** A provider pays its marginal cost per case and its fixed annual cost to
 //! the external
 //! account; the fixed cost accrues by day and is paid at the start of each month for
@@ -14,7 +20,6 @@
 //! year. Day-based shares use cumulative rounding ([`Pence::pro_rata`]), so the parts
 //! of a whole year sum exactly to the annual figure.
 
-use super::calendar::Month;
 use super::choice::ServiceRef;
 use super::config::{Config, Item};
 use super::ledger::{Account, Ledger, LedgerError};
@@ -25,6 +30,8 @@ use super::money::Pence;
 pub struct PriceTable {
     price: Vec<[Pence; Item::COUNT]>,
     marginal: Vec<[Pence; Item::COUNT]>,
+    /// Non-elective tariff × MFF per provider (zero without emergency demand).
+    emergency: Vec<Pence>,
 }
 
 /// A price could not be represented in pence.
@@ -51,7 +58,21 @@ impl PriceTable {
             price.push(row);
             marginal.push(provider.services[s.within].marginal_cost);
         }
-        Ok(Self { price, marginal })
+        let tariff = config.emergency.as_ref().map_or(Pence::ZERO, |e| e.tariff);
+        let emergency = (0..config.providers.len())
+            .map(|p| {
+                tariff
+                    .mul_ratio(config.providers[p].mff_e5, 100_000)
+                    .ok_or(PriceOverflow { provider: p, line: usize::MAX })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self { price, marginal, emergency })
+    }
+
+    /// What the PCT pays for one emergency spell at `provider` at full tariff.
+    #[inline]
+    pub fn emergency(&self, provider: usize) -> Pence {
+        self.emergency[provider]
     }
 
     /// What the PCT pays for one `item` at `service`.
@@ -74,8 +95,8 @@ pub struct Settlement {
     pub marginal_cost: Pence,
 }
 
-/// Pays for one completed unit of activity under PbR and charges the provider its
-/// marginal cost.
+/// Pays for one completed unit of activity (under PbR, `pbr`; a block contract pays
+/// nothing per case) and charges the provider its marginal cost.
 #[inline]
 pub fn settle_activity(
     ledger: &mut Ledger,
@@ -83,20 +104,18 @@ pub fn settle_activity(
     service: usize,
     provider: usize,
     item: Item,
+    pbr: bool,
 ) -> Result<Settlement, LedgerError> {
-    let tariff = prices.price(service, item);
+    let tariff = if pbr { prices.price(service, item) } else { Pence::ZERO };
     let marginal_cost = prices.marginal_cost(service, item);
     ledger.post(Account::Pct, Account::Provider(provider), tariff)?;
     ledger.post(Account::Provider(provider), Account::External, marginal_cost)?;
     Ok(Settlement { tariff, marginal_cost })
 }
 
-/// The instalment of a provider's annual fixed cost for a month (or part month): the
-/// cost accrues by day, so a year's instalments sum exactly to the annual figure and a
-/// part year pays for its days only.
-pub fn fixed_cost_instalment(config: &Config, provider: usize, month: &Month) -> Pence {
-    let days = config.calendar.years[month.year].days as u64;
-    config.providers[provider].fixed_cost.pro_rata(month.from_day as u64, month.to_day as u64, days)
+/// Pays a block-contract instalment: PCT → provider, whatever the volume.
+pub fn pay_block(ledger: &mut Ledger, provider: usize, amount: Pence) -> Result<(), LedgerError> {
+    ledger.post(Account::Pct, Account::Provider(provider), amount)
 }
 
 /// Pays a provider's fixed-cost instalment.

@@ -23,8 +23,17 @@ pub struct ProviderYear {
     pub follow_ups: u64,
     pub admissions: u64,
     pub tariff_income: Pence,
+    pub block_income: Pence,
+    pub emergency_income: Pence,
+    pub emergency_admissions: u64,
     pub fixed_cost: Pence,
     pub marginal_cost: Pence,
+    /// The ledger balance at year end: income less costs since the books opened.
+    pub cumulative_surplus: Pence,
+    /// Servers across the provider's lists at year end.
+    pub servers_end: u64,
+    /// Whether the provider is still in the market at year end.
+    pub open_end: bool,
     /// Busy server-days across the provider's lists.
     pub busy_server_days: f64,
     /// Available server-days across the provider's lists.
@@ -36,6 +45,22 @@ pub struct ProviderYear {
     pub rtt_within_standard: u64,
 }
 
+/// One provider service (a provider on one service line) in one year.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServiceYear {
+    /// Index of the service line (fixed; kept here so shares within a line can be
+    /// computed from the record alone).
+    pub line: usize,
+    pub referrals: u64,
+    pub first_attendances: u64,
+    pub admissions: u64,
+    pub rtt_stops: u64,
+    pub rtt_sum_days: f64,
+    pub waiting_end: u64,
+    pub published_wait_end: f64,
+    pub servers_end: u64,
+}
+
 /// One practice in one year.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PracticeYear {
@@ -44,6 +69,37 @@ pub struct PracticeYear {
     pub referrals: u64,
     /// Tariff paid for activity of the practice's patients (its shadow spend).
     pub spend: Pence,
+}
+
+/// Something that changed the market, with when it happened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarketEvent {
+    /// Simulated time (days since the clock started).
+    pub time: f64,
+    pub kind: MarketEventKind,
+    pub provider: usize,
+    /// The flattened service concerned, if any.
+    pub service: Option<usize>,
+    /// Servers after a capacity change; patients re-referred at an exit.
+    pub value: u64,
+}
+
+/// Kinds of [`MarketEvent`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarketEventKind {
+    CapacityAdded,
+    CapacityRemoved,
+    Exit,
+}
+
+impl MarketEventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CapacityAdded => "capacity_added",
+            Self::CapacityRemoved => "capacity_removed",
+            Self::Exit => "exit",
+        }
+    }
 }
 
 /// The whole system in one year.
@@ -67,13 +123,32 @@ pub struct YearRecord {
     pub waiting_admission_end: u64,
     pub allocation: Pence,
     pub tariff_paid: Pence,
+    /// Block-contract payments.
+    pub block_paid: Pence,
+    /// Emergency spells paid (after the marginal rate rule).
+    pub emergency_paid: Pence,
+    /// What the marginal rate rule saved the PCT against full tariff.
+    pub marginal_rate_reduction: Pence,
+    /// Elective activity valued at PbR prices whatever the payment (block providers
+    /// included): the counterfactual against block contracts.
+    pub activity_value: Pence,
+    pub emergency_admissions: u64,
+    /// Referrals offered a choice, and referrals treated at the nearest provider.
+    pub offered_choice: u64,
+    pub chose_nearest: u64,
+    /// Referrals offered a choice who picked the nearest provider anyway.
+    pub offered_chose_nearest: u64,
+    pub travel_km_sum: f64,
+    pub capacity_changes: u64,
+    pub exits: u64,
     pub ledger_imbalance_pence: i64,
     pub providers: Vec<ProviderYear>,
+    pub services: Vec<ServiceYear>,
     pub practices: Vec<PracticeYear>,
 }
 
 impl YearRecord {
-    pub fn new(year_fraction: f64, providers: usize, practice_lists: &[u64]) -> Self {
+    pub fn new(year_fraction: f64, providers: usize, service_lines: &[usize], practice_lists: &[u64]) -> Self {
         Self {
             year_fraction,
             registered_population: practice_lists.iter().sum(),
@@ -92,8 +167,20 @@ impl YearRecord {
             waiting_admission_end: 0,
             allocation: Pence::ZERO,
             tariff_paid: Pence::ZERO,
+            block_paid: Pence::ZERO,
+            emergency_paid: Pence::ZERO,
+            marginal_rate_reduction: Pence::ZERO,
+            activity_value: Pence::ZERO,
+            emergency_admissions: 0,
+            offered_choice: 0,
+            chose_nearest: 0,
+            offered_chose_nearest: 0,
+            travel_km_sum: 0.0,
+            capacity_changes: 0,
+            exits: 0,
             ledger_imbalance_pence: 0,
-            providers: vec![ProviderYear::default(); providers],
+            providers: vec![ProviderYear { open_end: true, ..Default::default() }; providers],
+            services: service_lines.iter().map(|&line| ServiceYear { line, ..Default::default() }).collect(),
             practices: practice_lists
                 .iter()
                 .map(|&list_size| PracticeYear { list_size, ..Default::default() })
@@ -123,13 +210,41 @@ impl YearRecord {
         self.waiting_admission_end = later.waiting_admission_end;
         self.allocation = Pence(self.allocation.0.saturating_add(later.allocation.0));
         self.tariff_paid = Pence(self.tariff_paid.0.saturating_add(later.tariff_paid.0));
+        self.block_paid = Pence(self.block_paid.0.saturating_add(later.block_paid.0));
+        self.emergency_paid = Pence(self.emergency_paid.0.saturating_add(later.emergency_paid.0));
+        self.marginal_rate_reduction =
+            Pence(self.marginal_rate_reduction.0.saturating_add(later.marginal_rate_reduction.0));
+        self.activity_value = Pence(self.activity_value.0.saturating_add(later.activity_value.0));
+        self.emergency_admissions += later.emergency_admissions;
+        self.offered_choice += later.offered_choice;
+        self.chose_nearest += later.chose_nearest;
+        self.offered_chose_nearest += later.offered_chose_nearest;
+        self.travel_km_sum += later.travel_km_sum;
+        self.capacity_changes += later.capacity_changes;
+        self.exits += later.exits;
         self.ledger_imbalance_pence = later.ledger_imbalance_pence;
+        for (a, b) in self.services.iter_mut().zip(&later.services) {
+            a.referrals += b.referrals;
+            a.first_attendances += b.first_attendances;
+            a.admissions += b.admissions;
+            a.rtt_stops += b.rtt_stops;
+            a.rtt_sum_days += b.rtt_sum_days;
+            a.waiting_end = b.waiting_end;
+            a.published_wait_end = b.published_wait_end;
+            a.servers_end = b.servers_end;
+        }
         for (a, b) in self.providers.iter_mut().zip(&later.providers) {
             a.referrals += b.referrals;
             a.first_attendances += b.first_attendances;
             a.follow_ups += b.follow_ups;
             a.admissions += b.admissions;
             a.tariff_income = Pence(a.tariff_income.0.saturating_add(b.tariff_income.0));
+            a.block_income = Pence(a.block_income.0.saturating_add(b.block_income.0));
+            a.emergency_income = Pence(a.emergency_income.0.saturating_add(b.emergency_income.0));
+            a.emergency_admissions += b.emergency_admissions;
+            a.cumulative_surplus = b.cumulative_surplus;
+            a.servers_end = b.servers_end;
+            a.open_end = b.open_end;
             a.fixed_cost = Pence(a.fixed_cost.0.saturating_add(b.fixed_cost.0));
             a.marginal_cost = Pence(a.marginal_cost.0.saturating_add(b.marginal_cost.0));
             a.busy_server_days += b.busy_server_days;

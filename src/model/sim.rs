@@ -1,19 +1,21 @@
 //! One replication of the health economy: the event loop and the handlers that move a
-//! patient along the pathway, with the end-of-run proofs that the books balance and
-//! that every patient is accounted for.
+//! patient along the pathway, the market's clockwork (published waits, capacity
+//! reviews, exits), and the end-of-run proofs that the books balance and that every
+//! patient is accounted for.
 
 use rand::RngExt;
 use rand_distr::{Distribution, Exp};
 
 use crate::engine::{EventQueue, Stream, stream};
 
-use super::config::Item;
+use super::choice::ChoiceState;
+use super::config::{Item, Payment};
 use super::gp::Decision;
 use super::ledger::{Account, Ledger};
 use super::money::Pence;
 use super::pathway::Outcome;
 use super::payment;
-use super::record::{RTT_STANDARD_DAYS, YearRecord};
+use super::record::{MarketEvent, MarketEventKind, RTT_STANDARD_DAYS, YearRecord};
 use super::waiting_list::{Stage, WaitingList};
 use super::{Model, ModelError};
 
@@ -32,22 +34,31 @@ pub mod process {
     pub const FOLLOW_UP: u64 = 5;
     /// The waiting lists present when the clock starts, one stream per provider service.
     pub const INITIAL_LISTS: u64 = 6;
-    /// Work-up between first attendance and listing, one stream per service line.
-    pub const WORK_UP: u64 = 8;
     /// Scenario structure (generated practices): keyed by the generator's own seed
     /// with [`STRUCTURE_REPLICATION`], never by the Monte Carlo seed.
     pub const STRUCTURE: u64 = 7;
     /// The replication number used for structure streams.
     pub const STRUCTURE_REPLICATION: u64 = u64::MAX;
+    /// Work-up between first attendance and listing, one stream per service line.
+    pub const WORK_UP: u64 = 8;
+    /// Offer and choice of provider, one stream per (practice, service line).
+    pub const CHOICE: u64 = 9;
+    /// Emergency admissions arising, one stream per practice.
+    pub const EMERGENCY: u64 = 10;
+    /// Time an emergency admission occupies a server, one stream per provider service.
+    pub const EMERGENCY_STAY: u64 = 11;
 }
 
 #[derive(Debug, Clone, Copy)]
 enum Event {
     Arrival(u32),
+    EmergencyArrival(u32),
     FirstDone(u32),
     AdmissionDone(u32),
     FollowUp(u32),
     Listed(u32),
+    Publish,
+    Review(u32),
     Month(u32),
     YearStart(u32),
     End,
@@ -61,6 +72,13 @@ struct Source {
     arrivals: Stream,
     gp: Stream,
     clinical: Stream,
+}
+
+/// One Poisson stream of emergency admissions: a practice.
+struct EmergencySource {
+    practice: usize,
+    gap: Exp<f64>,
+    rng: Stream,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +105,9 @@ struct Patient {
 impl Patient {
     /// Whether the referral-to-treatment clock is still running.
     fn clock_running(&self) -> bool {
+        if self.outcome.is_emergency() {
+            return false;
+        }
         match self.state {
             State::WaitingFirst | State::WorkUp | State::WaitingAdmission => true,
             State::InFirst => self.outcome.is_admitted(),
@@ -123,17 +144,36 @@ impl Patients {
     }
 }
 
+/// A provider's state that changes during a run.
+#[derive(Debug, Clone)]
+struct ProviderState {
+    open: bool,
+    /// Annual fixed cost now (capacity responses move it).
+    fixed_cost: Pence,
+    /// Consecutive loss-making financial years.
+    loss_years: u32,
+    /// Emergency spells this financial year, and the annual baseline of the marginal
+    /// rate rule once the first reported year has set it.
+    emergency_this_year: u64,
+    emergency_baseline: Option<f64>,
+}
+
 /// Tallies kept apart from the year records and the ledger, used only to prove at the
 /// end that the ledger agrees with the activity that caused it.
 #[derive(Default)]
 struct Books {
     activity: Vec<[u64; Item::COUNT]>,
     fixed_cost: Vec<i128>,
+    block: Vec<i128>,
+    emergency_income: Vec<i128>,
+    emergency_cost: Vec<i128>,
     allocation: i128,
     initial: u64,
     referred: u64,
     stopped_admitted: u64,
     stopped_non_admitted: u64,
+    emergency_arrived: u64,
+    emergency_done: u64,
 }
 
 /// The result of one replication.
@@ -141,6 +181,8 @@ struct Books {
 pub struct ReplicationResult {
     /// One record per reported financial year.
     pub years: Vec<YearRecord>,
+    /// Market events in the reported horizon, in time order.
+    pub events: Vec<MarketEvent>,
     /// Ledger postings made.
     pub ledger_entries: u64,
 }
@@ -149,14 +191,29 @@ pub(super) struct Replication<'m> {
     m: &'m Model,
     q: EventQueue<Event>,
     sources: Vec<Source>,
+    emergency_sources: Vec<EmergencySource>,
     lists: Vec<WaitingList>,
+    choice: ChoiceState,
+    choice_rng: Vec<Stream>,
     follow_up_rng: Vec<Stream>,
     work_up_rng: Vec<Stream>,
+    emergency_stay_rng: Vec<Stream>,
+    providers: Vec<ProviderState>,
     patients: Patients,
     ledger: Ledger,
     years: Vec<YearRecord>,
+    events: Vec<MarketEvent>,
     year: Option<usize>,
     books: Books,
+}
+
+fn overflow() -> ModelError {
+    ModelError::Invariant("a yearly money total overflowed".into())
+}
+
+fn add(a: &mut Pence, b: Pence) -> Result<(), ModelError> {
+    *a = a.checked_add(b).ok_or_else(overflow)?;
+    Ok(())
 }
 
 impl<'m> Replication<'m> {
@@ -173,9 +230,12 @@ impl<'m> Replication<'m> {
                     &svc.admission,
                     stream(seed, rep, process::SERVICE_TIMES, i as u64),
                     0.0,
+                    &c.choice.publish,
+                    svc.initial_waiting_outpatient,
                 )
             })
             .collect();
+        let choice = m.choice.state(lists.iter().map(|l| l.published.value()).collect());
         let mut sources = Vec::new();
         for (p, practice) in c.practices.iter().enumerate() {
             for (l, line) in c.lines.iter().enumerate() {
@@ -193,23 +253,66 @@ impl<'m> Replication<'m> {
                 }
             }
         }
-        let lists_sizes: Vec<u64> = c.practices.iter().map(|p| p.list_size as u64).collect();
-        let years =
-            c.calendar.years.iter().map(|y| YearRecord::new(y.fraction, c.providers.len(), &lists_sizes)).collect();
+        let emergency_sources = match &c.emergency {
+            None => Vec::new(),
+            Some(e) => c
+                .practices
+                .iter()
+                .enumerate()
+                .filter_map(|(p, practice)| {
+                    let rate = e.admissions_per_1000 / 1000.0 * practice.list_size as f64 / 365.25;
+                    (rate > 0.0 && rate.is_finite()).then(|| EmergencySource {
+                        practice: p,
+                        gap: Exp::new(rate).expect("positive finite rate"),
+                        rng: stream(seed, rep, process::EMERGENCY, p as u64),
+                    })
+                })
+                .collect(),
+        };
+        let list_sizes: Vec<u64> = c.practices.iter().map(|p| p.list_size as u64).collect();
+        let service_lines: Vec<usize> = m.services.iter().map(|s| s.line).collect();
+        let years = c
+            .calendar
+            .years
+            .iter()
+            .map(|y| YearRecord::new(y.fraction, c.providers.len(), &service_lines, &list_sizes))
+            .collect();
+        let keys = (c.practices.len() * c.lines.len()) as u64;
         let mut r = Self {
             m,
             q: EventQueue::with_capacity(sources.len() + 1024),
+            choice,
+            choice_rng: (0..keys).map(|k| stream(seed, rep, process::CHOICE, k)).collect(),
             follow_up_rng: (0..c.lines.len()).map(|l| stream(seed, rep, process::FOLLOW_UP, l as u64)).collect(),
             work_up_rng: (0..c.lines.len()).map(|l| stream(seed, rep, process::WORK_UP, l as u64)).collect(),
+            emergency_stay_rng: (0..m.services.len())
+                .map(|s| stream(seed, rep, process::EMERGENCY_STAY, s as u64))
+                .collect(),
+            providers: c
+                .providers
+                .iter()
+                .map(|p| ProviderState {
+                    open: true,
+                    fixed_cost: p.fixed_cost,
+                    loss_years: 0,
+                    emergency_this_year: 0,
+                    emergency_baseline: None,
+                })
+                .collect(),
             sources,
+            emergency_sources,
             lists,
             patients: Patients::default(),
             ledger: Ledger::new(c.providers.len(), c.practices.len()),
             years,
+            events: Vec::new(),
             year: None,
             books: Books {
                 activity: vec![[0; Item::COUNT]; m.services.len()],
                 fixed_cost: vec![0; c.providers.len()],
+                block: vec![0; c.providers.len()],
+                emergency_income: vec![0; c.providers.len()],
+                emergency_cost: vec![0; c.providers.len()],
                 ..Default::default()
             },
         };
@@ -226,10 +329,21 @@ impl<'m> Replication<'m> {
             self.q.schedule_at(month.time, Event::Month(k as u32))?;
         }
         self.q.schedule_at(c.calendar.end, Event::End)?;
+        self.q.schedule_at(c.choice.publish.update_days.max(1) as f64, Event::Publish)?;
+        for (p, provider) in c.providers.iter().enumerate() {
+            if let Some(r) = &provider.capacity_response {
+                self.q.schedule_at(r.review_days.max(1) as f64, Event::Review(p as u32))?;
+            }
+        }
         for i in 0..self.sources.len() {
             let s = &mut self.sources[i];
             let t = s.gap.sample(&mut s.arrivals);
             self.q.schedule_at(t, Event::Arrival(i as u32))?;
+        }
+        for i in 0..self.emergency_sources.len() {
+            let s = &mut self.emergency_sources[i];
+            let t = s.gap.sample(&mut s.rng);
+            self.q.schedule_at(t, Event::EmergencyArrival(i as u32))?;
         }
         self.seed_initial_lists(seed, rep)
     }
@@ -284,6 +398,7 @@ impl<'m> Replication<'m> {
         while let Some((now, ev)) = self.q.pop() {
             match ev {
                 Event::Arrival(i) => self.arrival(now, i as usize)?,
+                Event::EmergencyArrival(i) => self.emergency_arrival(now, i as usize)?,
                 Event::FirstDone(p) => self.first_done(now, p)?,
                 Event::AdmissionDone(p) => self.admission_done(now, p)?,
                 Event::FollowUp(p) => self.follow_up(now, p)?,
@@ -291,6 +406,8 @@ impl<'m> Replication<'m> {
                     self.patients.slots[p as usize].state = State::WaitingAdmission;
                     self.join(Stage::Admission, now, p)?
                 }
+                Event::Publish => self.publish(now)?,
+                Event::Review(p) => self.review(now, p as usize)?,
                 Event::Month(k) => self.month(k as usize)?,
                 Event::YearStart(y) => self.year_start(now, y as usize)?,
                 Event::End => {
@@ -306,7 +423,14 @@ impl<'m> Replication<'m> {
             }
         }
         self.prove()?;
-        Ok(ReplicationResult { ledger_entries: self.ledger.entries(), years: self.years })
+        Ok(ReplicationResult { ledger_entries: self.ledger.entries(), years: self.years, events: self.events })
+    }
+
+    /// Two uniforms from the choice stream of (practice, line): whether a choice is
+    /// offered, and which provider is picked. Always both, for common random numbers.
+    fn choice_draws(&mut self, practice: usize, line: usize) -> (f64, f64) {
+        let rng = &mut self.choice_rng[practice * self.m.config.lines.len() + line];
+        (rng.random::<f64>(), rng.random::<f64>())
     }
 
     fn arrival(&mut self, now: f64, i: usize) -> Result<(), ModelError> {
@@ -316,6 +440,7 @@ impl<'m> Replication<'m> {
         let next = now + s.gap.sample(&mut s.arrivals);
         let decision = m.gp.decide(practice, line, &mut s.gp);
         let outcome = m.pathways[line].draw(&mut s.clinical);
+        let (u_offer, u_pick) = self.choice_draws(practice, line);
         self.q.schedule_at(next, Event::Arrival(i as u32))?;
         if let Some(y) = self.year {
             self.years[y].episodes += 1;
@@ -327,12 +452,13 @@ impl<'m> Replication<'m> {
             }
             return Ok(());
         }
-        let service = m.choice.choose(practice, line).ok_or_else(|| {
-            ModelError::Invariant(format!("no provider for service line {line} (checked when the model was built)"))
-        })?;
+        let chosen = m
+            .choice
+            .choose(&mut self.choice, practice, line, u_offer, u_pick)
+            .ok_or_else(|| ModelError::Invariant(format!("no open provider offers service line {line}")))?;
         let pid = self.patients.insert(Patient {
             practice: practice as u32,
-            service: service as u32,
+            service: chosen.service as u32,
             referred_at: now,
             outcome,
             follow_ups_left: 0,
@@ -342,27 +468,52 @@ impl<'m> Replication<'m> {
         if let Some(y) = self.year {
             let rec = &mut self.years[y];
             rec.referrals += 1;
-            rec.providers[m.services[service].provider].referrals += 1;
+            rec.offered_choice += u64::from(chosen.offered);
+            rec.chose_nearest += u64::from(chosen.nearest);
+            rec.offered_chose_nearest += u64::from(chosen.offered && chosen.nearest);
+            rec.travel_km_sum += chosen.distance_km;
+            rec.providers[m.services[chosen.service].provider].referrals += 1;
+            rec.services[chosen.service].referrals += 1;
             rec.practices[practice].referrals += 1;
         }
         self.join(Stage::FirstOutpatient, now, pid)
     }
 
-    fn join(&mut self, stage: Stage, now: f64, pid: u32) -> Result<(), ModelError> {
-        let service = self.patients.slots[pid as usize].service as usize;
-        match self.lists[service].join(stage, now, pid) {
-            Some(d) => self.start(stage, now, pid, d),
-            None => Ok(()),
-        }
+    /// Moves a patient whose provider has left the market to another provider of the
+    /// same service line, chosen as at referral. The RTT clock is not reset.
+    fn reassign(&mut self, pid: u32) -> Result<(), ModelError> {
+        let p = self.patients.slots[pid as usize];
+        let line = self.m.services[p.service as usize].line;
+        let (u_offer, u_pick) = self.choice_draws(p.practice as usize, line);
+        let chosen = self
+            .m
+            .choice
+            .choose(&mut self.choice, p.practice as usize, line, u_offer, u_pick)
+            .ok_or_else(|| ModelError::Invariant(format!("no open provider left for service line {line}")))?;
+        self.patients.slots[pid as usize].service = chosen.service as u32;
+        Ok(())
     }
 
-    fn start(&mut self, stage: Stage, now: f64, pid: u32, duration: f64) -> Result<(), ModelError> {
-        let p = &mut self.patients.slots[pid as usize];
+    fn join(&mut self, stage: Stage, now: f64, pid: u32) -> Result<(), ModelError> {
+        if !self.choice.is_open(self.patients.slots[pid as usize].service as usize) {
+            self.reassign(pid)?;
+        }
+        let service = self.patients.slots[pid as usize].service as usize;
+        if self.lists[service].join(stage, now, pid) { self.start(stage, now, pid) } else { Ok(()) }
+    }
+
+    fn start(&mut self, stage: Stage, now: f64, pid: u32) -> Result<(), ModelError> {
+        let p = self.patients.slots[pid as usize];
+        let service = p.service as usize;
+        let duration = match (&self.m.config.emergency, p.outcome.is_emergency()) {
+            (Some(e), true) => e.displacement.sample(&mut self.emergency_stay_rng[service]),
+            _ => self.lists[service].service_time(stage),
+        };
         let (state, event, stops_clock) = match stage {
             Stage::FirstOutpatient => (State::InFirst, Event::FirstDone(pid), !p.outcome.is_admitted()),
-            Stage::Admission => (State::InAdmission, Event::AdmissionDone(pid), true),
+            Stage::Admission => (State::InAdmission, Event::AdmissionDone(pid), !p.outcome.is_emergency()),
         };
-        p.state = state;
+        self.patients.slots[pid as usize].state = state;
         if stops_clock {
             self.stop_clock(now, pid, stage == Stage::Admission);
         }
@@ -374,19 +525,23 @@ impl<'m> Replication<'m> {
     /// for a patient who will not be admitted.
     fn stop_clock(&mut self, now: f64, pid: u32, admitted: bool) {
         let p = self.patients.slots[pid as usize];
+        let wait = now - p.referred_at;
         if admitted {
             self.books.stopped_admitted += 1;
         } else {
             self.books.stopped_non_admitted += 1;
         }
+        self.lists[p.service as usize].published.record(wait);
         if let Some(y) = self.year {
-            let wait = now - p.referred_at;
             let rec = &mut self.years[y];
             if admitted {
                 rec.rtt_admitted.record(wait);
             } else {
                 rec.rtt_non_admitted.record(wait);
             }
+            let sy = &mut rec.services[p.service as usize];
+            sy.rtt_stops += 1;
+            sy.rtt_sum_days += wait;
             let pr = &mut rec.providers[self.m.services[p.service as usize].provider];
             pr.rtt_stops += 1;
             pr.rtt_sum_days += wait;
@@ -400,26 +555,32 @@ impl<'m> Replication<'m> {
         let next = self.lists[service].finish(stage, now).map_err(|()| {
             ModelError::Invariant(format!("service {service} finished a {stage:?} with no server busy"))
         })?;
-        if let Some((next, d)) = next {
-            self.start(stage, now, next, d)?;
+        match next {
+            Some(next) => self.start(stage, now, next),
+            None => Ok(()),
         }
-        Ok(())
     }
 
-    /// Counts a completed unit of activity and pays for it under PbR.
+    /// Counts a completed unit of elective activity and pays for it: tariff × MFF under
+    /// PbR, nothing per case under a block contract. The provider bears its marginal
+    /// cost either way.
     fn complete_activity(&mut self, pid: u32, item: Item) -> Result<(), ModelError> {
         let Some(y) = self.year else { return Ok(()) };
         let p = self.patients.slots[pid as usize];
         let service = p.service as usize;
         let provider = self.m.services[service].provider;
         self.books.activity[service][item as usize] += 1;
-        let st = payment::settle_activity(&mut self.ledger, &self.m.prices, service, provider, item)?;
+        let pbr = self.m.config.providers[provider].payment == Payment::Pbr;
+        let st = payment::settle_activity(&mut self.ledger, &self.m.prices, service, provider, item, pbr)?;
+        let value = self.m.prices.price(service, item);
         let rec = &mut self.years[y];
         let pr = &mut rec.providers[provider];
+        let sy = &mut rec.services[service];
         match item {
             Item::FirstOutpatient => {
                 rec.first_attendances += 1;
                 pr.first_attendances += 1;
+                sy.first_attendances += 1;
             }
             Item::FollowUp => {
                 rec.follow_ups += 1;
@@ -428,15 +589,16 @@ impl<'m> Replication<'m> {
             Item::ElectiveSpell => {
                 rec.admissions += 1;
                 pr.admissions += 1;
+                sy.admissions += 1;
             }
         }
-        let overflow = || ModelError::Invariant("a yearly money total overflowed".into());
-        pr.tariff_income = pr.tariff_income.checked_add(st.tariff).ok_or_else(overflow)?;
-        pr.marginal_cost = pr.marginal_cost.checked_add(st.marginal_cost).ok_or_else(overflow)?;
-        rec.tariff_paid = rec.tariff_paid.checked_add(st.tariff).ok_or_else(overflow)?;
-        let pa = &mut rec.practices[p.practice as usize];
-        pa.spend = pa.spend.checked_add(st.tariff).ok_or_else(overflow)?;
-        Ok(())
+        add(&mut pr.tariff_income, st.tariff)?;
+        add(&mut pr.marginal_cost, st.marginal_cost)?;
+        add(&mut rec.tariff_paid, st.tariff)?;
+        add(&mut rec.activity_value, value)?;
+        // A practice's shadow spend is its patients' activity at PbR prices, whatever
+        // the contract: it is what an indicative budget is measured against.
+        add(&mut rec.practices[p.practice as usize].spend, value)
     }
 
     fn first_done(&mut self, now: f64, pid: u32) -> Result<(), ModelError> {
@@ -463,14 +625,23 @@ impl<'m> Replication<'m> {
                 self.q.schedule_at(now + delay, Event::Listed(pid))?;
                 Ok(())
             }
+            Outcome::Emergency => Err(ModelError::Invariant("an emergency admission attended outpatients".into())),
         }
     }
 
     fn admission_done(&mut self, now: f64, pid: u32) -> Result<(), ModelError> {
         self.release(Stage::Admission, now, pid)?;
-        self.complete_activity(pid, Item::ElectiveSpell)?;
         match self.patients.slots[pid as usize].outcome {
-            Outcome::Admitted { follow_ups } => self.schedule_follow_ups(now, pid, follow_ups),
+            Outcome::Emergency => {
+                self.settle_emergency(pid)?;
+                self.books.emergency_done += 1;
+                self.patients.remove(pid);
+                Ok(())
+            }
+            Outcome::Admitted { follow_ups } => {
+                self.complete_activity(pid, Item::ElectiveSpell)?;
+                self.schedule_follow_ups(now, pid, follow_ups)
+            }
             other => Err(ModelError::Invariant(format!("patient admitted with outcome {other:?}"))),
         }
     }
@@ -490,36 +661,195 @@ impl<'m> Replication<'m> {
     }
 
     fn follow_up(&mut self, now: f64, pid: u32) -> Result<(), ModelError> {
+        if !self.choice.is_open(self.patients.slots[pid as usize].service as usize) {
+            self.reassign(pid)?;
+        }
         self.complete_activity(pid, Item::FollowUp)?;
         let left = self.patients.slots[pid as usize].follow_ups_left - 1;
         self.schedule_follow_ups(now, pid, left)
     }
 
+    /// An emergency admission arises and goes to the nearest open provider that takes
+    /// emergencies, ahead of that provider's elective patients.
+    fn emergency_arrival(&mut self, now: f64, i: usize) -> Result<(), ModelError> {
+        let s = &mut self.emergency_sources[i];
+        let practice = s.practice;
+        let next = now + s.gap.sample(&mut s.rng);
+        self.q.schedule_at(next, Event::EmergencyArrival(i as u32))?;
+        let service = self.m.emergency_routes[practice]
+            .iter()
+            .copied()
+            .find(|&s| self.choice.is_open(s))
+            .ok_or_else(|| ModelError::Invariant("no open provider takes emergency admissions".into()))?;
+        let pid = self.patients.insert(Patient {
+            practice: practice as u32,
+            service: service as u32,
+            referred_at: now,
+            outcome: Outcome::Emergency,
+            follow_ups_left: 0,
+            state: State::WaitingAdmission,
+        });
+        self.books.emergency_arrived += 1;
+        if self.lists[service].join_priority(now, pid) { self.start(Stage::Admission, now, pid) } else { Ok(()) }
+    }
+
+    /// Pays for an emergency spell: tariff × MFF, or the marginal rate above the
+    /// provider's baseline volume; nothing per case under a block contract.
+    fn settle_emergency(&mut self, pid: u32) -> Result<(), ModelError> {
+        let Some(y) = self.year else { return Ok(()) };
+        let Some(e) = &self.m.config.emergency else { return Ok(()) };
+        let p = self.patients.slots[pid as usize];
+        let provider = self.m.services[p.service as usize].provider;
+        let state = &mut self.providers[provider];
+        state.emergency_this_year += 1;
+        let full = self.m.prices.emergency(provider);
+        let above_baseline = state
+            .emergency_baseline
+            .is_some_and(|b| state.emergency_this_year as f64 > b * self.m.config.calendar.years[y].fraction);
+        let price = match (e.marginal_rate, above_baseline) {
+            (Some(rule), true) => full.mul_ratio(rule.rate_ppm, 1_000_000).ok_or_else(overflow)?,
+            _ => full,
+        };
+        let pbr = self.m.config.providers[provider].payment == Payment::Pbr;
+        let paid = if pbr { price } else { Pence::ZERO };
+        self.ledger.post(Account::Pct, Account::Provider(provider), paid)?;
+        self.ledger.post(Account::Provider(provider), Account::External, e.marginal_cost)?;
+        self.books.emergency_income[provider] += paid.0 as i128;
+        self.books.emergency_cost[provider] += e.marginal_cost.0 as i128;
+        let rec = &mut self.years[y];
+        rec.emergency_admissions += 1;
+        add(&mut rec.emergency_paid, paid)?;
+        if pbr {
+            add(&mut rec.marginal_rate_reduction, Pence(full.0 - price.0))?;
+        }
+        let pr = &mut rec.providers[provider];
+        pr.emergency_admissions += 1;
+        add(&mut pr.emergency_income, paid)?;
+        add(&mut pr.marginal_cost, e.marginal_cost)
+    }
+
+    /// Providers publish their waits; patients choose on the new figures from now on.
+    fn publish(&mut self, now: f64) -> Result<(), ModelError> {
+        for (s, list) in self.lists.iter_mut().enumerate() {
+            let w = list.published.publish();
+            self.choice.publish(s, w);
+        }
+        let next = now + self.m.config.choice.publish.update_days.max(1) as f64;
+        if next <= self.m.config.calendar.end {
+            self.q.schedule_at(next, Event::Publish)?;
+        }
+        Ok(())
+    }
+
+    /// A provider reviews its capacity: on each service, a long published wait adds a
+    /// server to whichever list has the longer backlog; a short one removes a server
+    /// from the list with the shorter backlog; within bounds, each server moving the
+    /// annual fixed cost by a step.
+    fn review(&mut self, now: f64, p: usize) -> Result<(), ModelError> {
+        let Some(rule) = self.m.config.providers[p].capacity_response else { return Ok(()) };
+        if self.providers[p].open {
+            for s in 0..self.m.services.len() {
+                if self.m.services[s].provider != p {
+                    continue;
+                }
+                let list = &self.lists[s];
+                let wait = list.published.value();
+                let est = |st: Stage| list.estimated_wait(st);
+                let (stage, delta) = if wait > rule.add_above_days {
+                    let st = if est(Stage::Admission) > est(Stage::FirstOutpatient) {
+                        Stage::Admission
+                    } else {
+                        Stage::FirstOutpatient
+                    };
+                    (st, 1i64)
+                } else if wait < rule.remove_below_days {
+                    let st = if est(Stage::Admission) < est(Stage::FirstOutpatient) {
+                        Stage::Admission
+                    } else {
+                        Stage::FirstOutpatient
+                    };
+                    (st, -1i64)
+                } else {
+                    continue;
+                };
+                let initial = list.initial_servers(stage) as f64;
+                let now_servers = list.servers(stage) as i64;
+                let target = now_servers + delta;
+                let max = (initial * rule.max_factor).floor() as i64;
+                let min = if initial > 0.0 { ((initial * rule.min_factor).ceil() as i64).max(1) } else { 0 };
+                if target < min || target > max {
+                    continue;
+                }
+                let started = self.lists[s].set_servers(stage, now, target as u32);
+                for pid in started {
+                    self.start(stage, now, pid)?;
+                }
+                let state = &mut self.providers[p];
+                state.fixed_cost = if delta > 0 {
+                    state.fixed_cost.checked_add(rule.fixed_cost_per_server).ok_or_else(overflow)?
+                } else {
+                    Pence(state.fixed_cost.0.saturating_sub(rule.fixed_cost_per_server.0).max(0))
+                };
+                if let Some(y) = self.year {
+                    self.years[y].capacity_changes += 1;
+                    self.events.push(MarketEvent {
+                        time: now,
+                        kind: if delta > 0 { MarketEventKind::CapacityAdded } else { MarketEventKind::CapacityRemoved },
+                        provider: p,
+                        service: Some(s),
+                        value: target as u64,
+                    });
+                }
+            }
+        }
+        let next = now + rule.review_days.max(1) as f64;
+        if next <= self.m.config.calendar.end {
+            self.q.schedule_at(next, Event::Review(p as u32))?;
+        }
+        Ok(())
+    }
+
+    /// Monthly payments: each open provider's fixed cost for the month's days, and the
+    /// PCT's block-contract payments.
     fn month(&mut self, k: usize) -> Result<(), ModelError> {
-        let month = &self.m.config.calendar.months[k];
+        let c = &self.m.config;
+        let month = &c.calendar.months[k];
         let y = month.year;
-        for p in 0..self.m.config.providers.len() {
-            let amount = payment::fixed_cost_instalment(&self.m.config, p, month);
-            payment::pay_fixed_cost(&mut self.ledger, p, amount)?;
-            self.books.fixed_cost[p] += amount.0 as i128;
-            let pr = &mut self.years[y].providers[p];
-            pr.fixed_cost = pr
-                .fixed_cost
-                .checked_add(amount)
-                .ok_or_else(|| ModelError::Invariant("fixed cost total overflowed".into()))?;
+        let days = c.calendar.years[y].days as u64;
+        for p in 0..c.providers.len() {
+            if !self.providers[p].open {
+                continue;
+            }
+            let fixed = self.providers[p].fixed_cost.pro_rata(month.from_day as u64, month.to_day as u64, days);
+            payment::pay_fixed_cost(&mut self.ledger, p, fixed)?;
+            self.books.fixed_cost[p] += fixed.0 as i128;
+            add(&mut self.years[y].providers[p].fixed_cost, fixed)?;
+            if let Payment::Block { annual } = c.providers[p].payment {
+                let block = annual.pro_rata(month.from_day as u64, month.to_day as u64, days);
+                payment::pay_block(&mut self.ledger, p, block)?;
+                self.books.block[p] += block.0 as i128;
+                add(&mut self.years[y].block_paid, block)?;
+                add(&mut self.years[y].providers[p].block_income, block)?;
+            }
         }
         Ok(())
     }
 
     fn year_start(&mut self, now: f64, y: usize) -> Result<(), ModelError> {
         match y.checked_sub(1) {
-            Some(prev) => self.snapshot(now, prev),
+            Some(prev) => {
+                self.snapshot(now, prev);
+                self.year_end_market(now, prev)?;
+            }
             // Reporting starts: utilisation counts from here, not from the warm-up.
             None => self.lists.iter_mut().for_each(|l| {
                 l.take_busy_days(now);
             }),
         }
         self.year = Some(y);
+        for p in &mut self.providers {
+            p.emergency_this_year = 0;
+        }
         let amount = payment::allocation_for_year(&self.m.config, y).ok_or(ModelError::AllocationOverflow)?;
         payment::pay_allocation(&mut self.ledger, amount)?;
         self.books.allocation += amount.0 as i128;
@@ -527,7 +857,88 @@ impl<'m> Replication<'m> {
         Ok(())
     }
 
-    /// End-of-year stocks: list sizes, utilisation, the ledger's balance.
+    /// At a financial year end: the marginal rate rule takes its baseline from the
+    /// first reported year, and providers whose losses meet their exit rule leave.
+    fn year_end_market(&mut self, now: f64, y: usize) -> Result<(), ModelError> {
+        let fraction = self.m.config.calendar.years[y].fraction;
+        for p in 0..self.providers.len() {
+            let state = &mut self.providers[p];
+            if state.emergency_baseline.is_none() {
+                let factor = self.m.config.emergency.as_ref().and_then(|e| e.marginal_rate).map(|r| r.baseline_factor);
+                if let Some(factor) = factor {
+                    state.emergency_baseline = Some(state.emergency_this_year as f64 / fraction.max(1e-9) * factor);
+                }
+            }
+            if !state.open {
+                continue;
+            }
+            let pr = &self.years[y].providers[p];
+            let surplus = pr.tariff_income.0 as i128 + pr.block_income.0 as i128 + pr.emergency_income.0 as i128
+                - pr.fixed_cost.0 as i128
+                - pr.marginal_cost.0 as i128;
+            state.loss_years = if surplus < 0 { state.loss_years + 1 } else { 0 };
+            let Some(rule) = self.m.config.providers[p].exit else { continue };
+            let cumulative = self.ledger.balance(Account::Provider(p)).0 as i128;
+            let deficit_hit = rule.cumulative_deficit.is_some_and(|d| -cumulative > d.0 as i128);
+            let losses_hit = rule.loss_years.is_some_and(|n| state.loss_years >= n);
+            if deficit_hit || losses_hit {
+                self.exit(now, p, y)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A provider leaves the market. Its waiting patients are re-referred (their clocks
+    /// keep running); patients in service finish there, and patients later in their
+    /// pathway move when they next need a provider. A provider that is the last open
+    /// one on any of its service lines stays, since its patients would have nowhere to go.
+    fn exit(&mut self, now: f64, p: usize, y: usize) -> Result<(), ModelError> {
+        let services: Vec<usize> = (0..self.m.services.len()).filter(|&s| self.m.services[s].provider == p).collect();
+        let last_on_a_line = services.iter().any(|&s| {
+            let line = self.m.services[s].line;
+            !(0..self.m.services.len()).any(|o| {
+                o != s && self.m.services[o].line == line && self.choice.is_open(o) && self.m.services[o].provider != p
+            })
+        });
+        if last_on_a_line {
+            return Ok(());
+        }
+        self.providers[p].open = false;
+        let mut moved = 0u64;
+        for &s in &services {
+            self.choice.close(s);
+            for stage in [Stage::FirstOutpatient, Stage::Admission] {
+                self.lists[s].set_servers(stage, now, 0);
+                for pid in self.lists[s].drain(stage, now) {
+                    moved += 1;
+                    if self.patients.slots[pid as usize].outcome.is_emergency() {
+                        let practice = self.patients.slots[pid as usize].practice as usize;
+                        let to = self.m.emergency_routes[practice].iter().copied().find(|&o| self.choice.is_open(o));
+                        let to = to.ok_or_else(|| ModelError::Invariant("no provider left for emergencies".into()))?;
+                        self.patients.slots[pid as usize].service = to as u32;
+                        if self.lists[to].join_priority(now, pid) {
+                            self.start(stage, now, pid)?;
+                        }
+                    } else {
+                        self.join(stage, now, pid)?;
+                    }
+                }
+            }
+        }
+        self.years[y].exits += 1;
+        self.years[y].providers[p].open_end = false;
+        self.events.push(MarketEvent {
+            time: now,
+            kind: MarketEventKind::Exit,
+            provider: p,
+            service: None,
+            value: moved,
+        });
+        Ok(())
+    }
+
+    /// End-of-year stocks: list sizes, servers, utilisation, published waits, the
+    /// ledger's balances.
     fn snapshot(&mut self, now: f64, y: usize) {
         let fy = &self.m.config.calendar.years[y];
         let days = fy.end - fy.start;
@@ -535,12 +946,22 @@ impl<'m> Replication<'m> {
         for (s, list) in self.lists.iter_mut().enumerate() {
             let pr = &mut rec.providers[self.m.services[s].provider];
             let busy = list.take_busy_days(now);
+            let servers = (list.servers(Stage::FirstOutpatient) + list.servers(Stage::Admission)) as u64;
             pr.busy_server_days += busy[0] + busy[1];
-            pr.server_days += (list.servers(Stage::FirstOutpatient) + list.servers(Stage::Admission)) as f64 * days;
+            pr.server_days += servers as f64 * days;
             let (first, adm) = (list.waiting(Stage::FirstOutpatient) as u64, list.waiting(Stage::Admission) as u64);
             pr.waiting_end += first + adm;
+            pr.servers_end += servers;
+            let sy = &mut rec.services[s];
+            sy.waiting_end = first + adm;
+            sy.published_wait_end = list.published.value();
+            sy.servers_end = servers;
             rec.waiting_first_end += first;
             rec.waiting_admission_end += adm;
+        }
+        for (p, pr) in rec.providers.iter_mut().enumerate() {
+            pr.cumulative_surplus = self.ledger.balance(Account::Provider(p));
+            pr.open_end = self.providers[p].open;
         }
         rec.ledger_imbalance_pence = i64::try_from(self.ledger.imbalance()).unwrap_or(i64::MAX);
     }
@@ -553,44 +974,55 @@ impl<'m> Replication<'m> {
         if self.ledger.imbalance() != 0 {
             return fail(format!("ledger does not balance: {} pence", self.ledger.imbalance()));
         }
-        // Expected balances from the activity tallies and the calendar.
+        // Expected balances from the activity tallies and the payment rules.
+        let b = &self.books;
         let mut provider = vec![0i128; m.config.providers.len()];
         let mut tariff_total = 0i128;
-        for (s, counts) in self.books.activity.iter().enumerate() {
+        for (s, counts) in b.activity.iter().enumerate() {
+            let p = m.services[s].provider;
+            let pbr = m.config.providers[p].payment == Payment::Pbr;
             for item in Item::ALL {
                 let n = counts[item as usize] as i128;
-                let price = m.prices.price(s, item).0 as i128;
-                let cost = m.prices.marginal_cost(s, item).0 as i128;
+                let price = if pbr { m.prices.price(s, item).0 as i128 } else { 0 };
                 tariff_total += n * price;
-                provider[m.services[s].provider] += n * (price - cost);
+                provider[p] += n * (price - m.prices.marginal_cost(s, item).0 as i128);
             }
         }
         for (p, expected) in provider.iter().enumerate() {
-            let expected = expected - self.books.fixed_cost[p];
+            let expected = expected + b.block[p] + b.emergency_income[p] - b.emergency_cost[p] - b.fixed_cost[p];
             let got = self.ledger.balance(Account::Provider(p)).0 as i128;
             if got != expected {
-                return fail(format!("provider {p} balance {got}p, activity implies {expected}p"));
+                return fail(format!("provider {p} balance {got}p, activity and contracts imply {expected}p"));
             }
         }
-        let pct_expected = self.books.allocation - tariff_total;
+        let block: i128 = b.block.iter().sum();
+        let emergency: i128 = b.emergency_income.iter().sum();
+        let pct_expected = b.allocation - tariff_total - block - emergency;
         let pct = self.ledger.balance(Account::Pct).0 as i128;
         if pct != pct_expected {
-            return fail(format!("PCT balance {pct}p, allocation less activity implies {pct_expected}p"));
+            return fail(format!("PCT balance {pct}p, allocation less payments implies {pct_expected}p"));
         }
         for p in 0..m.config.practices.len() {
             if self.ledger.balance(Account::Practice(p)) != Pence::ZERO {
                 return fail(format!("practice {p} has a balance but nothing pays practices"));
             }
         }
-        let reported: i128 = self.years.iter().map(|y| y.tariff_paid.0 as i128).sum();
-        if reported != tariff_total {
-            return fail(format!("reported tariff {reported}p differs from activity × price {tariff_total}p"));
+        let reported = |f: fn(&YearRecord) -> Pence| self.years.iter().map(|y| f(y).0 as i128).sum::<i128>();
+        for (what, got, want) in [
+            ("tariff", reported(|y| y.tariff_paid), tariff_total),
+            ("block", reported(|y| y.block_paid), block),
+            ("emergency", reported(|y| y.emergency_paid), emergency),
+        ] {
+            if got != want {
+                return fail(format!("reported {what} payments {got}p differ from the ledger's {want}p"));
+            }
         }
         // Conservation of patients, counted from the patients themselves.
-        let mut open = 0u64;
+        let (mut open, mut emergencies) = (0u64, 0u64);
         let mut per_stage = vec![[0u64; 4]; self.lists.len()];
         for p in &self.patients.slots {
             open += u64::from(p.clock_running());
+            emergencies += u64::from(p.state != State::Free && p.outcome.is_emergency());
             let slot = match p.state {
                 State::WaitingFirst => 0,
                 State::InFirst => 1,
@@ -600,11 +1032,16 @@ impl<'m> Replication<'m> {
             };
             per_stage[p.service as usize][slot] += 1;
         }
-        let b = &self.books;
         if b.initial + b.referred != b.stopped_admitted + b.stopped_non_admitted + open {
             return fail(format!(
                 "patients not conserved: {} initial + {} referred != {} admitted + {} non-admitted clock stops + {} still waiting",
                 b.initial, b.referred, b.stopped_admitted, b.stopped_non_admitted, open
+            ));
+        }
+        if b.emergency_arrived != b.emergency_done + emergencies {
+            return fail(format!(
+                "emergency admissions not conserved: {} arrived != {} discharged + {} in hospital",
+                b.emergency_arrived, b.emergency_done, emergencies
             ));
         }
         for (s, list) in self.lists.iter().enumerate() {

@@ -1,12 +1,70 @@
 //! A provider's waiting lists for one service line: patients waiting for a first
 //! outpatient attendance, and patients listed for elective admission. Each list is a
-//! first-come-first-served multi-server station from the engine; service times are
-//! drawn from the list's own random stream, so a change at one provider does not shift
-//! the draws at another.
+//! first-come-first-served multi-server station from the engine (emergency admissions
+//! go ahead of elective ones, without interrupting anyone); service times are drawn
+//! from the list's own random stream, so a change at one provider does not shift the
+//! draws at another.
+//!
+//! The service also publishes its wait, as providers did on NHS Choices: the mean RTT
+//! wait of the clock stops in a rolling window that ended some days before publication.
+//! Patients choose on this published figure, not on the wait they will actually have,
+//! so short published waits attract patients who then lengthen the waits.
+
+use std::collections::VecDeque;
 
 use crate::engine::{Sampler, Station, Stream};
 
-use super::config::Resource;
+use super::config::{Publish, Resource};
+
+/// The lagged rolling mean of RTT waits that a service publishes.
+#[derive(Debug, Clone)]
+pub struct PublishedWait {
+    /// Completed publication periods, oldest first: (sum of waits, clock stops).
+    periods: VecDeque<(f64, u64)>,
+    window: usize,
+    lag: usize,
+    current: (f64, u64),
+    value: f64,
+}
+
+impl PublishedWait {
+    /// Publishes `initial` until the first window has data.
+    pub fn new(publish: &Publish, initial: f64) -> Self {
+        let per = publish.update_days.max(1);
+        let window = (publish.window_days / per).max(1) as usize;
+        let lag = (publish.lag_days / per) as usize;
+        Self { periods: VecDeque::with_capacity(window + lag), window, lag, current: (0.0, 0), value: initial }
+    }
+
+    /// A clock stopped after `wait` days.
+    #[inline]
+    pub fn record(&mut self, wait: f64) {
+        self.current.0 += wait;
+        self.current.1 += 1;
+    }
+
+    /// Closes the current period and publishes: the mean over the `window` periods
+    /// before the most recent `lag` ones. With no clock stops in the window the last
+    /// published figure stands.
+    pub fn publish(&mut self) -> f64 {
+        self.periods.push_back(std::mem::take(&mut self.current));
+        if self.periods.len() > self.window + self.lag {
+            self.periods.pop_front();
+        }
+        let usable = self.periods.len().saturating_sub(self.lag);
+        let (sum, n) =
+            self.periods.iter().take(usable).rev().take(self.window).fold((0.0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        if n > 0 {
+            self.value = sum / n as f64;
+        }
+        self.value
+    }
+
+    /// The figure currently published.
+    pub fn value(&self) -> f64 {
+        self.value
+    }
+}
 
 /// Which of a service's two lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,33 +81,85 @@ pub struct WaitingList {
     rng: Stream,
     /// Busy server-days at the last snapshot, for per-year utilisation.
     busy_at_snapshot: [f64; 2],
+    /// Servers each list started with (bounds for capacity responses).
+    initial_servers: [u32; 2],
+    pub published: PublishedWait,
 }
 
+/// Upper bound on a published wait, in days (ten years): keeps the logit finite when a
+/// list has no servers at all.
+const MAX_PUBLISHED_DAYS: f64 = 3652.5;
+
 impl WaitingList {
-    pub fn new(outpatient: &Resource, admission: &Resource, rng: Stream, now: f64) -> Self {
+    /// The lists of one service. Until data arrive it publishes the fluid estimate of
+    /// the first-attendance wait, `initial_waiting / (servers / mean service days)`.
+    pub fn new(
+        outpatient: &Resource,
+        admission: &Resource,
+        rng: Stream,
+        now: f64,
+        publish: &Publish,
+        initial_waiting: u32,
+    ) -> Self {
+        let rate = outpatient.servers as f64 / outpatient.service_days.mean().max(f64::MIN_POSITIVE);
+        let initial = if initial_waiting == 0 { 0.0 } else { (initial_waiting as f64 / rate).min(MAX_PUBLISHED_DAYS) };
         Self {
             stations: [Station::new(outpatient.servers, now), Station::new(admission.servers, now)],
             service_days: [outpatient.service_days.clone(), admission.service_days.clone()],
             rng,
             busy_at_snapshot: [0.0; 2],
+            initial_servers: [outpatient.servers, admission.servers],
+            published: PublishedWait::new(publish, initial),
         }
     }
 
-    /// A patient joins a list. If a server is free they start at once: returns the
-    /// service duration to schedule.
-    #[inline]
-    pub fn join(&mut self, stage: Stage, now: f64, patient: u32) -> Option<f64> {
-        let s = stage as usize;
-        self.stations[s].arrive(now, patient).map(|_| self.service_days[s].sample(&mut self.rng))
+    /// The servers a list started with.
+    pub fn initial_servers(&self, stage: Stage) -> u32 {
+        self.initial_servers[stage as usize]
     }
 
-    /// A service finishes. Returns the next patient to start, with their duration.
+    /// Sets a list's servers; returns the patients who start at once.
+    pub fn set_servers(&mut self, stage: Stage, now: f64, servers: u32) -> Vec<u32> {
+        self.stations[stage as usize].set_servers(now, servers)
+    }
+
+    /// Removes every waiting patient from a list (they are re-referred elsewhere).
+    pub fn drain(&mut self, stage: Stage, now: f64) -> Vec<u32> {
+        self.stations[stage as usize].drain_waiting(now)
+    }
+
+    /// The fluid estimate of a list's wait: patients waiting / completions per day.
+    pub fn estimated_wait(&self, stage: Stage) -> f64 {
+        let s = stage as usize;
+        let rate = self.stations[s].servers() as f64 / self.service_days[s].mean().max(f64::MIN_POSITIVE);
+        if rate > 0.0 { self.stations[s].waiting() as f64 / rate } else { MAX_PUBLISHED_DAYS }
+    }
+
+    /// A patient joins a list; `true` if a server was free and they start at once.
+    #[inline]
+    pub fn join(&mut self, stage: Stage, now: f64, patient: u32) -> bool {
+        self.stations[stage as usize].arrive(now, patient).is_some()
+    }
+
+    /// A priority patient (an emergency admission) joins the admission list ahead of
+    /// every elective patient, without interrupting anyone; `true` if they start at once.
+    #[inline]
+    pub fn join_priority(&mut self, now: f64, patient: u32) -> bool {
+        self.stations[Stage::Admission as usize].arrive_priority(now, patient).is_some()
+    }
+
+    /// A service finishes. Returns the next patient to start on the freed server.
     /// `Err(())` means no server was busy: the caller's books are wrong.
     #[inline]
     #[allow(clippy::result_unit_err)]
-    pub fn finish(&mut self, stage: Stage, now: f64) -> Result<Option<(u32, f64)>, ()> {
-        let s = stage as usize;
-        Ok(self.stations[s].complete(now)?.map(|next| (next, self.service_days[s].sample(&mut self.rng))))
+    pub fn finish(&mut self, stage: Stage, now: f64) -> Result<Option<u32>, ()> {
+        self.stations[stage as usize].complete(now)
+    }
+
+    /// A service time on a list, from the list's own stream.
+    #[inline]
+    pub fn service_time(&mut self, stage: Stage) -> f64 {
+        self.service_days[stage as usize].sample(&mut self.rng)
     }
 
     /// Patients waiting (not yet in service) on a list.

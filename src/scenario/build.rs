@@ -7,11 +7,12 @@ use rand_distr::{Distribution, LogNormal, Normal};
 use crate::engine::stream;
 use crate::model::sim::process;
 use crate::model::{
-    Calendar, Config, Item, Pct, Pence, Practice, Provider, ProviderKind, Resource, Service, ServiceLine,
+    Calendar, CapacityResponse, ChoiceConfig, ChoicePolicy, Config, Emergency, ExitRule, Item, MarginalRate, Payment,
+    Pct, Pence, Practice, Provider, ProviderKind, Publish, Quality, Resource, Service, ServiceLine, Utility,
 };
 
 use super::diagnostic::KeyPath;
-use super::schema::{GeneratePractices, ProviderKindSpec, Scenario};
+use super::schema::{ChoicePolicy as PolicySpec, GeneratePractices, PaymentSpec, ProviderKindSpec, Scenario};
 use super::validate::{Problem, to_sampler};
 
 fn gbp(path: &KeyPath, x: f64) -> Result<Pence, Problem> {
@@ -160,6 +161,30 @@ pub fn build(s: &Scenario) -> Result<Config, Vec<Problem>> {
                 initial_spread_days: svc.initial_waiting.spread_days,
             });
         }
+        let mut money = |k: &str, x: f64| {
+            gbp(&at.key(k), x).unwrap_or_else(|e| {
+                problems.push(e);
+                Pence::ZERO
+            })
+        };
+        let payment = match p.payment {
+            PaymentSpec::Pbr => Payment::Pbr,
+            PaymentSpec::Block => Payment::Block { annual: money("block_annual_gbp", p.block_annual_gbp) },
+        };
+        let capacity_response = p.capacity_response.as_ref().map(|r| CapacityResponse {
+            review_days: r.review_days,
+            add_above_days: r.add_when_wait_above_days,
+            remove_below_days: r.remove_when_wait_below_days,
+            max_factor: r.max_servers_factor,
+            min_factor: r.min_servers_factor,
+            fixed_cost_per_server: Pence::from_gbp(r.fixed_cost_per_server_gbp).unwrap_or_default(),
+        });
+        let exit = p.exit.as_ref().map(|e| ExitRule {
+            cumulative_deficit: e.cumulative_deficit_gbp.and_then(Pence::from_gbp),
+            loss_years: e.loss_years,
+        });
+        let emergency_line = p.emergency_line.as_ref().and_then(|l| s.service_lines.iter().position(|x| &x.name == l));
+        let emergency_service = emergency_line.and_then(|l| services.iter().position(|sv| sv.line == l));
         providers.push(Provider {
             name: p.name.clone(),
             kind: kind(p.kind),
@@ -167,6 +192,15 @@ pub fn build(s: &Scenario) -> Result<Config, Vec<Problem>> {
             y_km: p.y_km,
             mff_e5: (p.mff * 100_000.0).round() as u64,
             fixed_cost,
+            quality: Quality {
+                readmission_pct: p.quality.readmission_pct,
+                mortality_pct: p.quality.mortality_pct,
+                health_gain: p.quality.health_gain,
+            },
+            payment,
+            emergency_service,
+            capacity_response,
+            exit,
             services,
         });
     }
@@ -175,8 +209,70 @@ pub fn build(s: &Scenario) -> Result<Config, Vec<Problem>> {
             problems.push(e);
             Pence::ZERO
         });
+    let u = &s.choice.utility;
+    let choice = ChoiceConfig {
+        policy: match s.choice.policy {
+            PolicySpec::None => ChoicePolicy::None,
+            PolicySpec::FourPlus => ChoicePolicy::FourPlus,
+            PolicySpec::Free => ChoicePolicy::Free,
+        },
+        offered_share: s.choice.offered_share,
+        utility: Utility {
+            distance_per_km: u.distance_per_km,
+            distance_sq_per_km2: u.distance_sq_per_km2,
+            wait_per_day: u.wait_per_day,
+            readmission_per_pct: u.readmission_per_pct,
+            mortality_per_pct: u.mortality_per_pct,
+            health_gain_per_point: u.health_gain_per_point,
+            gp_recommendation: u.gp_recommendation,
+            kind: [
+                u.kind.nhs_trust,
+                u.kind.foundation_trust,
+                u.kind.istc,
+                u.kind.community_ft,
+                u.kind.social_enterprise,
+            ],
+        },
+        publish: Publish {
+            update_days: s.choice.published_wait.update_days,
+            window_days: s.choice.published_wait.window_days,
+            lag_days: s.choice.published_wait.lag_days,
+        },
+    };
+    let emergency = match &s.emergency {
+        None => None,
+        Some(e) => {
+            let em = root.key("emergency");
+            let mut money = |k: &str, x: f64| {
+                gbp(&em.key(k), x).unwrap_or_else(|e| {
+                    problems.push(e);
+                    Pence::ZERO
+                })
+            };
+            let tariff = money("tariff_gbp", e.tariff_gbp);
+            let marginal_cost = money("marginal_cost_gbp", e.marginal_cost_gbp);
+            to_sampler(&e.displacement_days).ok().map(|displacement| Emergency {
+                admissions_per_1000: e.admissions_per_1000,
+                tariff,
+                marginal_cost,
+                displacement,
+                marginal_rate: e.marginal_rate.as_ref().map(|m| MarginalRate {
+                    rate_ppm: (m.rate * 1_000_000.0).round() as u64,
+                    baseline_factor: m.baseline_factor,
+                }),
+            })
+        }
+    };
     if !problems.is_empty() {
         return Err(problems);
     }
-    Ok(Config { calendar, pct: Pct { name: s.pct.name.clone(), allocation_per_head }, practices, lines, providers })
+    Ok(Config {
+        calendar,
+        pct: Pct { name: s.pct.name.clone(), allocation_per_head },
+        practices,
+        lines,
+        providers,
+        choice,
+        emergency,
+    })
 }

@@ -58,15 +58,24 @@ pub struct Diagnostic {
     pub message: String,
     /// A hint, such as the name the user probably meant.
     pub help: Option<String>,
-    /// Byte range in the file, when known.
+    /// Which of the report's sources the span points into.
+    pub source: usize,
+    /// Byte range in that source, when known.
     pub span: Option<Range<usize>>,
 }
 
-/// All problems found in one scenario file.
+/// A scenario file's name and text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Report {
+pub struct Source {
     pub file: String,
     pub text: String,
+}
+
+/// All problems found in one scenario (its file, and the files it extends).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// The scenario file first, then the files it extends.
+    pub sources: Vec<Source>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -85,7 +94,10 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 impl Report {
     /// `(line, column)` of each diagnostic, for tests and tools.
     pub fn positions(&self) -> Vec<Option<(usize, usize)>> {
-        self.diagnostics.iter().map(|d| d.span.as_ref().map(|s| line_col(&self.text, s.start))).collect()
+        self.diagnostics
+            .iter()
+            .map(|d| d.span.as_ref().map(|s| line_col(&self.sources[d.source].text, s.start)))
+            .collect()
     }
 }
 
@@ -95,28 +107,30 @@ impl fmt::Display for Report {
             if i > 0 {
                 writeln!(f)?;
             }
+            let Source { file, text } = &self.sources[d.source];
             let key = if d.key.is_empty() { String::new() } else { format!("`{}`: ", d.key) };
             writeln!(f, "error: {key}{}", d.message)?;
             match &d.span {
                 Some(span) => {
-                    let (line, col) = line_col(&self.text, span.start);
-                    writeln!(f, "  --> {}:{line}:{col}", self.file)?;
-                    let src = self.text.lines().nth(line - 1).unwrap_or("");
+                    let (line, col) = line_col(text, span.start);
+                    writeln!(f, "  --> {file}:{line}:{col}")?;
+                    let src = text.lines().nth(line - 1).unwrap_or("");
                     let width = line.to_string().len();
-                    let len = self.text[span.clone()].lines().next().map_or(1, |l| l.chars().count()).max(1);
+                    let len = text[span.clone()].lines().next().map_or(1, |l| l.chars().count()).max(1);
                     let len = len.min(src.chars().count().saturating_sub(col - 1).max(1));
                     writeln!(f, "{:width$} |", "")?;
                     writeln!(f, "{line} | {src}")?;
                     writeln!(f, "{:width$} | {}{}", "", " ".repeat(col - 1), "^".repeat(len))?;
                 }
-                None => writeln!(f, "  --> {}", self.file)?,
+                None => writeln!(f, "  --> {file}")?,
             }
             if let Some(help) = &d.help {
                 writeln!(f, "  = help: {help}")?;
             }
         }
         let n = self.diagnostics.len();
-        write!(f, "{} error{} in {}", n, if n == 1 { "" } else { "s" }, self.file)
+        let file = self.sources.first().map_or("", |s| s.file.as_str());
+        write!(f, "{} error{} in {}", n, if n == 1 { "" } else { "s" }, file)
     }
 }
 
@@ -142,11 +156,23 @@ impl<'i> Locator<'i> {
         Self { root: DeTable::parse(text).ok() }
     }
 
+    /// Byte range of the value at `path` if the whole path is present in this file.
+    pub fn span_exact(&self, path: &KeyPath) -> Option<Range<usize>> {
+        let (span, depth) = self.deepest(path)?;
+        (depth == path.0.len()).then_some(span)
+    }
+
     /// Byte range of the value at `path`; if it is absent (a default was used), the
     /// range of its deepest present ancestor.
     pub fn span(&self, path: &KeyPath) -> Option<Range<usize>> {
+        self.deepest(path).map(|(span, _)| span)
+    }
+
+    /// The span of the deepest present prefix of `path`, and its length.
+    fn deepest(&self, path: &KeyPath) -> Option<(Range<usize>, usize)> {
         let root = self.root.as_ref()?;
         let mut best = None;
+        let mut depth = 0;
         let mut table: Option<&DeTable> = Some(root.get_ref());
         let mut value: Option<&Spanned<DeValue>> = None;
         for seg in &path.0 {
@@ -160,13 +186,14 @@ impl<'i> Locator<'i> {
             };
             let Some(v) = next else { break };
             best = Some(v.span());
+            depth += 1;
             value = Some(v);
             table = match v.get_ref() {
                 DeValue::Table(t) => Some(t),
                 _ => None,
             };
         }
-        best
+        best.map(|b| (b, depth))
     }
 
     /// The deepest key path whose key or value contains byte `offset`. The whole tree
@@ -203,26 +230,28 @@ fn visit(seg: Seg, key_hit: bool, child: &Spanned<DeValue>, offset: usize, path:
     path.0.pop();
 }
 
-/// Turns a `toml` parse or type error into a diagnostic, adding a suggestion when the
-/// error is an unknown key or variant.
-pub fn from_toml_error(err: &toml::de::Error, locator: &Locator) -> Diagnostic {
+/// A suggestion for an "unknown field" or "unknown variant" message from serde, whose
+/// backquoted words are the bad name followed by the expected ones.
+pub fn suggestion_for(message: &str) -> Option<String> {
+    if !(message.starts_with("unknown field") || message.starts_with("unknown variant")) {
+        return None;
+    }
+    let quoted: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
+    let (bad, candidates) = quoted.split_first()?;
+    match suggest(bad, candidates.iter().copied()) {
+        Some(s) => Some(format!("did you mean `{s}`?")),
+        None if !candidates.is_empty() => Some(format!("expected one of: {}", candidates.join(", "))),
+        None => None,
+    }
+}
+
+/// Turns a `toml` parse or type error in source `source` into a diagnostic.
+pub fn from_toml_error(err: &toml::de::Error, locator: &Locator, source: usize) -> Diagnostic {
     let message = err.message().trim().to_string();
     let span = err.span();
     let key = span.as_ref().map(|s| locator.path_at(s.start).to_string()).unwrap_or_default();
-    let help = if message.starts_with("unknown field") || message.starts_with("unknown variant") {
-        let quoted: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
-        match quoted.split_first() {
-            Some((bad, candidates)) => match suggest(bad, candidates.iter().copied()) {
-                Some(s) => Some(format!("did you mean `{s}`?")),
-                None if !candidates.is_empty() => Some(format!("expected one of: {}", candidates.join(", "))),
-                None => None,
-            },
-            None => None,
-        }
-    } else {
-        None
-    };
-    Diagnostic { key, message, help, span }
+    let help = suggestion_for(&message);
+    Diagnostic { key, message, help, source, span }
 }
 
 #[cfg(test)]

@@ -16,6 +16,10 @@ use crate::model::Date;
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
+    /// A scenario file this one starts from (resolved by `scenario::load`; never part
+    /// of a resolved scenario).
+    #[serde(default, skip_serializing)]
+    pub extends: Option<String>,
     /// One line saying what the scenario is for.
     #[serde(default)]
     pub description: String,
@@ -24,6 +28,180 @@ pub struct Scenario {
     pub practices: Practices,
     pub service_lines: Vec<ServiceLineSpec>,
     pub providers: Vec<ProviderSpec>,
+    /// Patient choice of provider; absent means every patient goes to the GP's default.
+    #[serde(default)]
+    pub choice: ChoiceSpec,
+    /// Emergency (non-elective) admissions; absent means none are modelled.
+    #[serde(default)]
+    pub emergency: Option<EmergencySpec>,
+}
+
+/// Which providers a referred patient may choose among.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChoicePolicy {
+    /// The GP's default provider only.
+    #[default]
+    None,
+    /// At least four providers, nearest first, including an independent one where one
+    /// offers the service line (from 2006).
+    FourPlus,
+    /// Any provider offering the service line ("free choice", from 2008).
+    Free,
+}
+
+/// Patient choice.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChoiceSpec {
+    #[serde(default)]
+    pub policy: ChoicePolicy,
+    /// Probability that a referred patient is offered a choice (45–49% recalled an
+    /// offer in 2006–2010 surveys; the brief, Patient choice).
+    #[serde(default = "defaults::offered_share")]
+    pub offered_share: f64,
+    #[serde(default)]
+    pub utility: UtilitySpec,
+    #[serde(default)]
+    pub published_wait: PublishedWaitSpec,
+}
+
+impl Default for ChoiceSpec {
+    fn default() -> Self {
+        Self {
+            policy: ChoicePolicy::None,
+            offered_share: defaults::offered_share(),
+            utility: UtilitySpec::default(),
+            published_wait: PublishedWaitSpec::default(),
+        }
+    }
+}
+
+/// Coefficients of the multinomial logit. Defaults: Gutacker et al., J Health Econ
+/// 2016, hip replacement (the brief, Patient choice), and a wait coefficient matching
+/// an elasticity of about −0.04 to −0.1 at waits near 60 days.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UtilitySpec {
+    #[serde(default = "defaults::distance_per_km")]
+    pub distance_per_km: f64,
+    #[serde(default = "defaults::distance_sq_per_km2")]
+    pub distance_sq_per_km2: f64,
+    #[serde(default = "defaults::wait_per_day")]
+    pub wait_per_day: f64,
+    #[serde(default = "defaults::readmission_per_pct")]
+    pub readmission_per_pct: f64,
+    #[serde(default = "defaults::mortality_per_pct")]
+    pub mortality_per_pct: f64,
+    #[serde(default = "defaults::health_gain_per_point")]
+    pub health_gain_per_point: f64,
+    /// Added to the GP's default provider when the GP recommends it.
+    #[serde(default)]
+    pub gp_recommendation: f64,
+    #[serde(default)]
+    pub kind: KindConstants,
+}
+
+impl Default for UtilitySpec {
+    fn default() -> Self {
+        Self {
+            distance_per_km: defaults::distance_per_km(),
+            distance_sq_per_km2: defaults::distance_sq_per_km2(),
+            wait_per_day: defaults::wait_per_day(),
+            readmission_per_pct: defaults::readmission_per_pct(),
+            mortality_per_pct: defaults::mortality_per_pct(),
+            health_gain_per_point: defaults::health_gain_per_point(),
+            gp_recommendation: 0.0,
+            kind: KindConstants::default(),
+        }
+    }
+}
+
+/// A utility constant per provider kind (relative to NHS trusts).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KindConstants {
+    #[serde(default)]
+    pub nhs_trust: f64,
+    #[serde(default)]
+    pub foundation_trust: f64,
+    /// −1.52 (Gutacker et al. 2016, ISTC dummy).
+    #[serde(default = "defaults::istc_constant")]
+    pub istc: f64,
+    #[serde(default)]
+    pub community_ft: f64,
+    #[serde(default)]
+    pub social_enterprise: f64,
+}
+
+impl Default for KindConstants {
+    fn default() -> Self {
+        Self {
+            nhs_trust: 0.0,
+            foundation_trust: 0.0,
+            istc: defaults::istc_constant(),
+            community_ft: 0.0,
+            social_enterprise: 0.0,
+        }
+    }
+}
+
+/// How providers publish their waits: patients see a lagged rolling mean, not the
+/// future wait.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishedWaitSpec {
+    /// Days between publications.
+    #[serde(default = "defaults::publish_every_days")]
+    pub update_days: u32,
+    /// The published figure is the mean RTT wait of clock stops over this window...
+    #[serde(default = "defaults::publish_window_days")]
+    pub window_days: u32,
+    /// ...ending this many days before publication.
+    #[serde(default = "defaults::publish_lag_days")]
+    pub lag_days: u32,
+}
+
+impl Default for PublishedWaitSpec {
+    fn default() -> Self {
+        Self {
+            update_days: defaults::publish_every_days(),
+            window_days: defaults::publish_window_days(),
+            lag_days: defaults::publish_lag_days(),
+        }
+    }
+}
+
+/// Emergency (non-elective) admissions.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmergencySpec {
+    /// Emergency admissions per 1,000 registered patients per year.
+    pub admissions_per_1000: f64,
+    /// Non-elective tariff per spell, in pounds, before the MFF.
+    pub tariff_gbp: f64,
+    /// Marginal cost to the provider per spell, in pounds.
+    #[serde(default)]
+    pub marginal_cost_gbp: f64,
+    /// How long one emergency admission occupies a server of the provider's emergency
+    /// line's admission list (the elective capacity it displaces).
+    pub displacement_days: DistSpec,
+    /// The marginal rate rule: above a baseline volume, spells are paid at this share
+    /// of tariff (0.5 in 2007/08, 0.3 from 2010/11; the brief, Money).
+    #[serde(default)]
+    pub marginal_rate: Option<MarginalRateSpec>,
+}
+
+/// The emergency marginal rate rule.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarginalRateSpec {
+    /// Share of tariff paid for spells above the baseline volume.
+    pub rate: f64,
+    /// The baseline is each provider's emergency spells in the first reported financial
+    /// year, times this factor (1 = the first year's outturn).
+    #[serde(default = "defaults::one")]
+    pub baseline_factor: f64,
 }
 
 /// Run length and Monte Carlo settings.
@@ -170,8 +348,88 @@ pub struct ProviderSpec {
     pub mff: f64,
     #[serde(default)]
     pub fixed_cost_gbp: f64,
+    /// Quality indicators patients weigh when they choose.
+    #[serde(default)]
+    pub quality: QualitySpec,
+    /// How the PCT pays this provider.
+    #[serde(default)]
+    pub payment: PaymentSpec,
+    /// Fixed annual payment under a block contract, in pounds (payment = "block").
+    #[serde(default)]
+    pub block_annual_gbp: f64,
+    /// The service line whose admission list emergency admissions use (with priority);
+    /// absent means the provider takes no emergencies.
+    #[serde(default)]
+    pub emergency_line: Option<String>,
+    /// Adding and removing servers as waits lengthen and shorten; absent means fixed.
+    #[serde(default)]
+    pub capacity_response: Option<CapacityResponseSpec>,
+    /// When an independent or new provider leaves the market; absent means never.
+    #[serde(default)]
+    pub exit: Option<ExitSpec>,
     #[serde(default)]
     pub services: Vec<ServiceSpec>,
+}
+
+/// Quality indicators (Gutacker et al. 2016 units).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QualitySpec {
+    /// 28-day emergency readmission rate, per cent.
+    #[serde(default)]
+    pub readmission_pct: f64,
+    /// Mortality, per cent.
+    #[serde(default)]
+    pub mortality_pct: f64,
+    /// Health gain (e.g. change in Oxford Hip Score), points.
+    #[serde(default)]
+    pub health_gain: f64,
+}
+
+/// How a provider is paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentSpec {
+    /// Payment by Results: tariff × MFF per case.
+    #[default]
+    Pbr,
+    /// A fixed annual sum whatever the volume, paid monthly.
+    Block,
+}
+
+/// A provider's capacity response, reviewed at a fixed interval on each service.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapacityResponseSpec {
+    #[serde(default = "defaults::review_days")]
+    pub review_days: u32,
+    /// Add a server to the busier list when the published wait exceeds this.
+    #[serde(default = "defaults::add_above_days")]
+    pub add_when_wait_above_days: f64,
+    /// Remove a server from the quieter list when the published wait is below this.
+    #[serde(default = "defaults::remove_below_days")]
+    pub remove_when_wait_below_days: f64,
+    /// Servers per list may not exceed this multiple of the starting servers...
+    #[serde(default = "defaults::max_factor")]
+    pub max_servers_factor: f64,
+    /// ...nor fall below this multiple (and never below 1 where it started above 0).
+    #[serde(default = "defaults::min_factor")]
+    pub min_servers_factor: f64,
+    /// Each added server raises the annual fixed cost by this (a removed one lowers it).
+    #[serde(default)]
+    pub fixed_cost_per_server_gbp: f64,
+}
+
+/// When a provider exits: either condition, checked at each financial year end.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExitSpec {
+    /// Exit when the cumulative deficit since the books opened exceeds this.
+    #[serde(default)]
+    pub cumulative_deficit_gbp: Option<f64>,
+    /// Exit after this many consecutive loss-making financial years.
+    #[serde(default)]
+    pub loss_years: Option<u32>,
 }
 
 /// What a provider offers on one service line.
@@ -337,5 +595,63 @@ pub mod defaults {
     }
     pub fn spread_days() -> f64 {
         180.0
+    }
+    /// 45–49% recalled being offered a choice (2006–2010 surveys); midpoint 0.47.
+    pub fn offered_share() -> f64 {
+        0.47
+    }
+    /// Gutacker et al. 2016 (hip replacement): distance per km −0.265.
+    pub fn distance_per_km() -> f64 {
+        -0.265
+    }
+    /// Gutacker et al. 2016: distance² +0.002.
+    pub fn distance_sq_per_km2() -> f64 {
+        0.002
+    }
+    /// Elasticity −0.04 to −0.1 at waits near 60 days ≈ −0.001 to −0.0025 per day (the
+    /// brief, rough); −0.002 sits inside that range.
+    pub fn wait_per_day() -> f64 {
+        -0.002
+    }
+    /// Gutacker et al. 2016: 28-day readmission rate per % −0.058.
+    pub fn readmission_per_pct() -> f64 {
+        -0.058
+    }
+    /// Gutacker et al. 2016: mortality per % −0.137.
+    pub fn mortality_per_pct() -> f64 {
+        -0.137
+    }
+    /// Gutacker et al. 2016: health gain (Oxford Hip Score change) +0.153.
+    pub fn health_gain_per_point() -> f64 {
+        0.153
+    }
+    /// Gutacker et al. 2016: ISTC dummy −1.52.
+    pub fn istc_constant() -> f64 {
+        -1.52
+    }
+    pub fn publish_every_days() -> u32 {
+        30
+    }
+    pub fn publish_window_days() -> u32 {
+        90
+    }
+    pub fn publish_lag_days() -> u32 {
+        30
+    }
+    pub fn review_days() -> u32 {
+        91
+    }
+    /// The 18-week standard.
+    pub fn add_above_days() -> f64 {
+        126.0
+    }
+    pub fn remove_below_days() -> f64 {
+        42.0
+    }
+    pub fn max_factor() -> f64 {
+        2.0
+    }
+    pub fn min_factor() -> f64 {
+        0.5
     }
 }

@@ -8,7 +8,7 @@ use crate::engine::Sampler;
 use crate::model::money::MAX_GBP;
 
 use super::diagnostic::{KeyPath, suggest};
-use super::schema::{DistSpec, Scenario};
+use super::schema::{DistSpec, PaymentSpec, ProviderKindSpec, Scenario};
 
 /// A problem found by validation, before it is located in the file.
 #[derive(Debug, Clone, PartialEq)]
@@ -222,6 +222,155 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
             c.range(iw.key("spread_days"), svc.initial_waiting.spread_days, 0.0, 36_525.0, "days in [0, 36525]");
         }
     }
+    for (i, p) in s.providers.iter().enumerate() {
+        let at = provs.index(i);
+        let q = at.key("quality");
+        c.range(q.key("readmission_pct"), p.quality.readmission_pct, 0.0, 100.0, "a percentage in [0, 100]");
+        c.range(q.key("mortality_pct"), p.quality.mortality_pct, 0.0, 100.0, "a percentage in [0, 100]");
+        c.range(q.key("health_gain"), p.quality.health_gain, -1000.0, 1000.0, "points in [-1000, 1000]");
+        c.gbp(at.key("block_annual_gbp"), p.block_annual_gbp);
+        if p.payment == PaymentSpec::Pbr && p.block_annual_gbp != 0.0 {
+            c.push(
+                at.key("block_annual_gbp"),
+                "a block payment is set but the provider is paid by results".into(),
+                Some("set payment = \"block\", or remove block_annual_gbp".into()),
+            );
+        }
+        if let Some(line) = &p.emergency_line {
+            let offered_here: Vec<&str> = p.services.iter().map(|s| s.line.as_str()).collect();
+            if !offered_here.contains(&line.as_str()) {
+                c.push(
+                    at.key("emergency_line"),
+                    format!("provider `{}` does not offer `{line}`", p.name),
+                    match suggest(line, offered_here.iter().copied()) {
+                        Some(s) => Some(format!("did you mean `{s}`?")),
+                        None => Some(format!("it offers: {}", offered_here.join(", "))),
+                    },
+                );
+            }
+        }
+        if let Some(r) = &p.capacity_response {
+            let cr = at.key("capacity_response");
+            c.count(cr.key("review_days"), r.review_days as u64, 1, 3650);
+            c.range(
+                cr.key("add_when_wait_above_days"),
+                r.add_when_wait_above_days,
+                0.0,
+                36_525.0,
+                "days in [0, 36525]",
+            );
+            c.range(
+                cr.key("remove_when_wait_below_days"),
+                r.remove_when_wait_below_days,
+                0.0,
+                36_525.0,
+                "days in [0, 36525]",
+            );
+            if r.remove_when_wait_below_days >= r.add_when_wait_above_days {
+                c.push(
+                    cr.key("remove_when_wait_below_days"),
+                    format!(
+                        "must be below add_when_wait_above_days ({} >= {}), or capacity would oscillate",
+                        r.remove_when_wait_below_days, r.add_when_wait_above_days
+                    ),
+                    None,
+                );
+            }
+            c.range(cr.key("max_servers_factor"), r.max_servers_factor, 1.0, 100.0, "a factor in [1, 100]");
+            c.range(cr.key("min_servers_factor"), r.min_servers_factor, 0.0, 1.0, "a factor in [0, 1]");
+            c.gbp(cr.key("fixed_cost_per_server_gbp"), r.fixed_cost_per_server_gbp);
+        }
+        if let Some(e) = &p.exit {
+            let ex = at.key("exit");
+            if matches!(p.kind, ProviderKindSpec::NhsTrust | ProviderKindSpec::FoundationTrust) {
+                c.push(
+                    ex.clone(),
+                    format!("provider `{}` is an NHS trust: NHS trusts do not exit, they report their deficit", p.name),
+                    Some(
+                        "remove [providers.exit], or make the provider an istc, social_enterprise or community_ft"
+                            .into(),
+                    ),
+                );
+            }
+            if e.cumulative_deficit_gbp.is_none() && e.loss_years.is_none() {
+                c.push(ex.clone(), "expected cumulative_deficit_gbp, loss_years or both".into(), None);
+            }
+            if let Some(d) = e.cumulative_deficit_gbp {
+                c.gbp(ex.key("cumulative_deficit_gbp"), d);
+            }
+            if let Some(n) = e.loss_years {
+                c.count(ex.key("loss_years"), n as u64, 1, 100);
+            }
+        }
+    }
+
+    let ch = root.key("choice");
+    c.probability(ch.key("offered_share"), s.choice.offered_share);
+    let u = ch.key("utility");
+    let coefficients = [
+        ("distance_per_km", s.choice.utility.distance_per_km),
+        ("distance_sq_per_km2", s.choice.utility.distance_sq_per_km2),
+        ("wait_per_day", s.choice.utility.wait_per_day),
+        ("readmission_per_pct", s.choice.utility.readmission_per_pct),
+        ("mortality_per_pct", s.choice.utility.mortality_per_pct),
+        ("health_gain_per_point", s.choice.utility.health_gain_per_point),
+        ("gp_recommendation", s.choice.utility.gp_recommendation),
+    ];
+    for (k, x) in coefficients {
+        c.range(u.key(k), x, -100.0, 100.0, "a utility coefficient in [-100, 100]");
+    }
+    let kc = &s.choice.utility.kind;
+    for (k, x) in [
+        ("nhs_trust", kc.nhs_trust),
+        ("foundation_trust", kc.foundation_trust),
+        ("istc", kc.istc),
+        ("community_ft", kc.community_ft),
+        ("social_enterprise", kc.social_enterprise),
+    ] {
+        c.range(u.key("kind").key(k), x, -100.0, 100.0, "a utility constant in [-100, 100]");
+    }
+    let pw = &s.choice.published_wait;
+    let pwp = ch.key("published_wait");
+    c.count(pwp.key("update_days"), pw.update_days as u64, 1, 365);
+    c.count(pwp.key("window_days"), pw.window_days as u64, 1, 3650);
+    c.count(pwp.key("lag_days"), pw.lag_days as u64, 0, 3650);
+    for (k, x) in [("window_days", pw.window_days), ("lag_days", pw.lag_days)] {
+        if pw.update_days > 0 && x % pw.update_days != 0 {
+            c.push(pwp.key(k), format!("expected a multiple of update_days ({}), got {x}", pw.update_days), None);
+        }
+    }
+
+    if let Some(e) = &s.emergency {
+        let em = root.key("emergency");
+        c.range(
+            em.key("admissions_per_1000"),
+            e.admissions_per_1000,
+            0.0,
+            1e5,
+            "admissions per 1,000 per year in [0, 1e5]",
+        );
+        c.gbp(em.key("tariff_gbp"), e.tariff_gbp);
+        c.gbp(em.key("marginal_cost_gbp"), e.marginal_cost_gbp);
+        c.dist(em.key("displacement_days"), &e.displacement_days);
+        if let Some(m) = &e.marginal_rate {
+            c.probability(em.key("marginal_rate").key("rate"), m.rate);
+            c.range(
+                em.key("marginal_rate").key("baseline_factor"),
+                m.baseline_factor,
+                0.0,
+                100.0,
+                "a factor in [0, 100]",
+            );
+        }
+        if e.admissions_per_1000 > 0.0 && s.providers.iter().all(|p| p.emergency_line.is_none()) {
+            c.push(
+                em.key("admissions_per_1000"),
+                "emergency admissions arise but no provider takes them".into(),
+                Some("set emergency_line on at least one acute provider".into()),
+            );
+        }
+    }
+
     for (l, line) in s.service_lines.iter().enumerate() {
         if !offered[l] && line.incidence_per_1000 > 0.0 && line.referral_probability > 0.0 {
             c.push(

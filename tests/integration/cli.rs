@@ -29,6 +29,9 @@ fn run_writes_every_file_with_its_header() {
         .stderr(predicate::str::is_empty());
     let headers = [
         ("summary.csv", "year,metric,unit,mean,sd,ci95_low,ci95_high,p05,p50,p95,n"),
+        ("summary_services.csv", "year,service,metric,unit,mean,sd,ci95_low,ci95_high,p05,p50,p95,n"),
+        ("services.csv", "replication,year,service,metric,value"),
+        ("market_events.csv", "replication,date,year,event,provider,service,value"),
         ("summary_providers.csv", "year,provider,metric,unit,mean,sd,ci95_low,ci95_high,p05,p50,p95,n"),
         ("summary_practices.csv", "year,practice,metric,unit,mean,sd,ci95_low,ci95_high,p05,p50,p95,n"),
         ("replications.csv", "replication,year,metric,value"),
@@ -47,9 +50,9 @@ fn run_writes_every_file_with_its_header() {
     assert_eq!(manifest["resolved_scenario"]["service_lines"][1]["discharge_after_first"], 0.3, "defaults filled in");
     let sha = pbrsim::output::sha256_hex(&fs::read(repo("tests/data/small.toml")).unwrap());
     assert_eq!(manifest["scenario"]["sha256"], sha.as_str());
-    assert_eq!(manifest["outputs"].as_array().unwrap().len(), 6);
+    assert_eq!(manifest["outputs"].as_array().unwrap().len(), 9);
     // Only the results: no temporary files left behind.
-    assert_eq!(fs::read_dir(&out).unwrap().count(), 7);
+    assert_eq!(fs::read_dir(&out).unwrap().count(), pbrsim::output::RUN_FILES.len());
 }
 
 #[test]
@@ -68,7 +71,7 @@ fn quiet_prints_nothing_and_rerun_replaces_results() {
     }
     let manifest: serde_json::Value = serde_json::from_slice(&fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["seed"], 2);
-    assert_eq!(fs::read_dir(&out).unwrap().count(), 7);
+    assert_eq!(fs::read_dir(&out).unwrap().count(), pbrsim::output::RUN_FILES.len());
 }
 
 #[test]

@@ -18,6 +18,7 @@ fn outputs_doc_names_every_metric() {
         .iter()
         .map(|m| m.name)
         .chain(metrics::PROVIDER.iter().map(|m| m.name))
+        .chain(metrics::SERVICE.iter().map(|m| m.name))
         .chain(metrics::PRACTICE.iter().map(|m| m.name));
     let missing: Vec<&str> = names.filter(|n| !text.contains(&format!("`{n}`"))).collect();
     assert!(missing.is_empty(), "docs/outputs.md does not document: {missing:?}");

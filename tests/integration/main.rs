@@ -13,5 +13,6 @@ mod cli;
 mod common;
 mod determinism;
 mod docs;
+mod market;
 mod model;
 mod queueing;

@@ -31,7 +31,8 @@ fn books_balance_to_the_penny_and_reconcile() {
             let income: i64 = y.providers.iter().map(|p| p.tariff_income.0).sum();
             assert_eq!(income, y.tariff_paid.0, "provider income equals PCT tariff spend");
             let spend: i64 = y.practices.iter().map(|p| p.spend.0).sum();
-            assert_eq!(spend, y.tariff_paid.0, "practice shadow spend adds up to PCT spend");
+            assert_eq!(spend, y.activity_value.0, "practice shadow spend adds up to the activity's value");
+            assert_eq!(y.activity_value, y.tariff_paid, "everyone is paid by results here");
         }
     }
 }
