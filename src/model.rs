@@ -15,14 +15,16 @@ pub mod ledger;
 pub mod money;
 pub mod pathway;
 pub mod payment;
+pub mod pbc;
 pub mod record;
 pub mod sim;
 pub mod waiting_list;
 
 pub use calendar::{Calendar, Date, FinancialYear, Month};
 pub use config::{
-    CapacityResponse, ChoiceConfig, ChoicePolicy, Config, Emergency, ExitRule, Item, MarginalRate, Payment, Pct,
-    Practice, Provider, ProviderKind, Publish, Quality, Resource, Service, ServiceLine, Utility,
+    BudgetMethod, CapacityResponse, ChoiceConfig, ChoicePolicy, Config, DeficitRule, Effort, Emergency, ExitRule, Item,
+    MarginalRate, Payment, Pbc, Pct, Practice, Provider, ProviderKind, Publish, Quality, Resource, Service,
+    ServiceLine, Utility,
 };
 pub use money::Pence;
 pub use record::{MarketEvent, MarketEventKind, PracticeYear, ProviderYear, ServiceYear, YearRecord};
@@ -65,6 +67,8 @@ pub struct Model {
     backlog_weights: Vec<Vec<(u64, usize)>>,
     /// Per practice, the services that take its emergency admissions, nearest first.
     emergency_routes: Vec<Vec<usize>>,
+    /// Per service line, the community service that takes referrals diverted under PBC.
+    community_service: Vec<Option<usize>>,
 }
 
 impl Model {
@@ -97,6 +101,7 @@ impl Model {
                     .providers
                     .iter()
                     .enumerate()
+                    .filter(|(_, prov)| !prov.community)
                     .filter_map(|(p, prov)| {
                         let within = prov.emergency_service?;
                         let s = services.iter().position(|s| s.provider == p && s.within == within)?;
@@ -141,7 +146,21 @@ impl Model {
                     .collect()
             })
             .collect();
-        Ok(Self { config, services, gp, choice, pathways, prices, backlog_weights, emergency_routes })
+        let community = config.pbc.as_ref().and_then(|b| b.community_provider);
+        let community_service = (0..config.lines.len())
+            .map(|l| services.iter().position(|s| Some(s.provider) == community && s.line == l))
+            .collect();
+        Ok(Self {
+            config,
+            services,
+            gp,
+            choice,
+            pathways,
+            prices,
+            backlog_weights,
+            emergency_routes,
+            community_service,
+        })
     }
 
     /// The configuration the model was built from.

@@ -36,11 +36,28 @@ fn gbp(p: Pence) -> f64 {
 }
 
 fn pct_spend(r: &YearRecord) -> Pence {
-    Pence(r.tariff_paid.0.saturating_add(r.block_paid.0).saturating_add(r.emergency_paid.0))
+    Pence(
+        r.tariff_paid
+            .0
+            .saturating_add(r.block_paid.0)
+            .saturating_add(r.emergency_paid.0)
+            .saturating_add(r.pbc_retained.0)
+            .saturating_add(r.primary_care_paid.0),
+    )
 }
 
 fn provider_income(p: &crate::model::ProviderYear) -> Pence {
-    Pence(p.tariff_income.0.saturating_add(p.block_income.0).saturating_add(p.emergency_income.0))
+    Pence(
+        p.tariff_income
+            .0
+            .saturating_add(p.block_income.0)
+            .saturating_add(p.emergency_income.0)
+            .saturating_add(p.reinvestment_income.0),
+    )
+}
+
+fn retained_per_head(r: &YearRecord) -> Vec<f64> {
+    r.practices.iter().filter(|p| p.list_size > 0).map(|p| p.retained.gbp() / p.list_size as f64).collect()
 }
 
 fn all_waits(r: &YearRecord) -> Histogram {
@@ -196,6 +213,48 @@ pub const SYSTEM: &[Metric<SystemFn>] = &[
         |r| r.capacity_changes as f64
     ),
     m!("provider_exits", "count", "Providers that left the market.", |r| r.exits as f64),
+    m!("pbc_budget_gbp", "gbp", "Practices' indicative budgets (after top-slices).", |r| gbp(r.pbc_budget)),
+    m!("pbc_savings_gbp", "gbp", "Practices' positive savings (budget − spend) at year end.", |r| gbp(r.pbc_savings)),
+    m!("pbc_retained_gbp", "gbp", "Freed-up resources paid to practices.", |r| gbp(r.pbc_retained)),
+    m!("pbc_clawed_back_gbp", "gbp", "Savings practices would have kept but the deficit rule took.", |r| gbp(
+        r.pbc_clawed_back
+    )),
+    m!("practices_paid_share", "share", "Share of practices paid freed-up resources at year end.", |r| ratio(
+        r.practices_paid,
+        r.practices.len() as u64
+    )),
+    m!("diverted_referrals", "count", "Referrals diverted by practices' demand management.", |r| r.diverted as f64),
+    m!("diverted_to_community", "count", "Diverted referrals sent to the community service.", |r| r
+        .diverted_to_community
+        as f64),
+    m!("inappropriate_diversions", "count", "Diverted referrals that were necessary (they come back).", |r| r
+        .inappropriate_diversions
+        as f64),
+    m!("returned_as_emergency", "count", "Wrongly diverted referrals that came back as emergency admissions.", |r| r
+        .returned_as_emergency
+        as f64),
+    m!("returned_as_referral", "count", "Wrongly diverted referrals that came back as referrals.", |r| r
+        .returned_as_referral
+        as f64),
+    m!("primary_care_paid_gbp", "gbp", "Paid for diverted referrals treated in primary care.", |r| gbp(
+        r.primary_care_paid
+    )),
+    m!("community_servers_added", "count", "Community servers bought with reinvested freed-up resources.", |r| r
+        .community_servers_added
+        as f64),
+    m!(
+        "retained_per_head_gini",
+        "ratio",
+        "Gini coefficient of freed-up resources per registered patient across practices.",
+        |r| { crate::model::pbc::gini(&retained_per_head(r)) }
+    ),
+    m!(
+        "retained_per_head_quintile_ratio",
+        "ratio",
+        "Top over bottom quintile of freed-up resources per head across practices.",
+        |r| { crate::model::pbc::quintile_ratio(&retained_per_head(r)) }
+    ),
+    m!("pct_balance_end_gbp", "gbp", "The PCT's balance at year end, carried forward.", |r| gbp(r.pct_balance_end)),
     m!("pct_surplus_gbp", "gbp", "Allocation less spend in the year.", |r| {
         gbp(Pence(r.allocation.0.saturating_sub(pct_spend(r).0)))
     }),
@@ -241,6 +300,9 @@ pub const PROVIDER: &[Metric<EntityFn>] =
         )),
         m!("block_income_gbp", "gbp", "Block-contract income.", |y, i| gbp(y.providers[i].block_income)),
         m!("emergency_income_gbp", "gbp", "Income for emergency spells.", |y, i| gbp(y.providers[i].emergency_income)),
+        m!("reinvestment_income_gbp", "gbp", "Practices' freed-up resources reinvested in it.", |y, i| gbp(y
+            .providers[i]
+            .reinvestment_income)),
         m!("fixed_cost_gbp", "gbp", "Fixed cost for the year (monthly instalments).", |y, i| gbp(
             y.providers[i].fixed_cost
         )),
@@ -299,6 +361,21 @@ pub const PRACTICE: &[Metric<EntityFn>] = &[
             gbp(p.spend) / p.list_size as f64 / y.year_fraction
         }
     }),
+    m!("budget_gbp", "gbp", "Indicative budget (PBC).", |y, i| gbp(y.practices[i].budget)),
+    m!("savings_gbp", "gbp", "Budget less spend (negative: an overspend).", |y, i| gbp(y.practices[i].savings)),
+    m!("retained_gbp", "gbp", "Freed-up resources paid to the practice.", |y, i| gbp(y.practices[i].retained)),
+    m!("clawed_back_gbp", "gbp", "Savings the deficit rule kept from the practice.", |y, i| gbp(
+        y.practices[i].clawed_back
+    )),
+    m!("effort", "share", "Mean monthly demand-management effort.", |y, i| {
+        let p = &y.practices[i];
+        if p.effort_months == 0 { f64::NAN } else { p.effort_sum / p.effort_months as f64 }
+    }),
+    m!("engagement", "share", "Engagement at year end (after the settlement's effect on trust).", |y, i| y.practices
+        [i]
+        .engagement_end),
+    m!("diverted_referrals", "count", "Referrals its demand management diverted.", |y, i| y.practices[i].diverted
+        as f64),
 ];
 
 /// Per-service metrics (a provider on one service line), in output order.

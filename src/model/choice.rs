@@ -94,7 +94,7 @@ impl Choice {
                 let mut here: Vec<Candidate> = services
                     .iter()
                     .enumerate()
-                    .filter(|(_, s)| s.line == line)
+                    .filter(|(_, s)| s.line == line && !config.providers[s.provider].community)
                     .map(|(i, s)| {
                         let pr = &config.providers[s.provider];
                         let d = distance_km((p.x_km, p.y_km), (pr.x_km, pr.y_km));

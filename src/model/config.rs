@@ -16,6 +16,63 @@ pub struct Config {
     pub providers: Vec<Provider>,
     pub choice: ChoiceConfig,
     pub emergency: Option<Emergency>,
+    pub pbc: Option<Pbc>,
+}
+
+/// How indicative budgets are set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BudgetMethod {
+    Historic,
+    Capitation,
+    /// The weight of the capitation budget.
+    Blend(f64),
+}
+
+/// Who has the first claim on savings when the PCT is in deficit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeficitRule {
+    PctFirst,
+    PracticeFirst,
+    None,
+}
+
+/// Practice-based commissioning.
+#[derive(Debug, Clone)]
+pub struct Pbc {
+    pub budget_method: BudgetMethod,
+    /// Budgets from the warm-up's activity every year, rather than last year's.
+    pub historic_from_warm_up: bool,
+    /// Efficiency + contingency + deficit-recovery top-slices, as a share of budget.
+    pub top_slice: f64,
+    pub retention: f64,
+    pub deficit_rule: DeficitRule,
+    pub overspend_carry_years: u32,
+    pub engaged_share: f64,
+    pub disengaged_engagement: f64,
+    pub informed_share: f64,
+    pub information_delay_months: u32,
+    /// Relative noise on perceived spending: [informed, uninformed].
+    pub noise: [f64; 2],
+    /// How well diversions target discretionary referrals: [informed, uninformed].
+    pub aim: [f64; 2],
+    pub effort: Effort,
+    pub trust_loss: f64,
+    pub trust_recovery: f64,
+    pub primary_care_cost: Pence,
+    /// The community provider diverted referrals go to and practices reinvest in.
+    pub community_provider: Option<usize>,
+    pub community_server_cost: Pence,
+    pub return_delay: Sampler,
+    pub return_emergency_share: f64,
+}
+
+/// The effort response function's parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct Effort {
+    pub base: f64,
+    pub per_retention: f64,
+    pub per_overspend: f64,
+    pub max: f64,
 }
 
 /// Which providers a referred patient may choose among.
@@ -85,8 +142,12 @@ pub struct MarginalRate {
 #[derive(Debug, Clone)]
 pub struct Pct {
     pub name: String,
-    /// Annual capitation allocation per registered patient.
+    /// Annual capitation allocation per registered patient in the first reported year.
     pub allocation_per_head: Pence,
+    /// Growth of the allocation per head from one financial year to the next.
+    pub allocation_growth: f64,
+    /// The PCT's balance when the books open (negative: an inherited deficit).
+    pub opening_balance: i64,
 }
 
 /// A GP practice.
@@ -98,6 +159,8 @@ pub struct Practice {
     pub y_km: f64,
     /// Multiplies the service lines' referral probabilities (practice variation).
     pub referral_multiplier: f64,
+    /// Relative need, for fair-shares budgets.
+    pub need_weight: f64,
 }
 
 /// A service line (a group of HRGs sharing a pathway and prices).
@@ -122,6 +185,8 @@ pub struct ServiceLine {
     /// Days from the first attendance to being listed for admission (diagnostics and
     /// work-up); the RTT clock keeps running.
     pub work_up: Sampler,
+    /// Share of referrals demand management can avoid safely.
+    pub discretionary_share: f64,
     /// National tariff before the Market Forces Factor, by [`Item`].
     pub tariff: [Pence; Item::COUNT],
 }
@@ -187,6 +252,11 @@ pub struct Provider {
     pub emergency_service: Option<usize>,
     pub capacity_response: Option<CapacityResponse>,
     pub exit: Option<ExitRule>,
+    /// Prices are tariff × MFF × this, in units of 1/100,000 (a local price).
+    pub price_factor_e5: u64,
+    /// A community service that takes only referrals diverted under PBC: it is never
+    /// in a choice set, a GP's default or an emergency route.
+    pub community: bool,
     pub services: Vec<Service>,
 }
 

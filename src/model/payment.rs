@@ -3,7 +3,8 @@
 //! **PbR.** Each completed first attendance, follow-up or elective spell is paid by the
 //! PCT to the provider at the national tariff × the provider's Market Forces Factor.
 //! The unit price is computed once per provider, service line and item as
-//! `round_half_up(tariff_pence × mff_e5 / 100_000)`, so every case of the same kind at
+//! `round_half_up(tariff_pence × mff_e5 × price_factor_e5 / 10^10)` (the price factor is
+//! 1 except for a community service paid a local price), so every case of the same kind at
 //! the same provider is paid the same whole number of pence (domain brief, Money).
 //!
 //! **Block contracts.** A provider on a block contract is paid a fixed annual sum,
@@ -52,7 +53,7 @@ impl PriceTable {
             let mut row = [Pence::ZERO; Item::COUNT];
             for item in Item::ALL {
                 row[item as usize] = tariff[item as usize]
-                    .mul_ratio(provider.mff_e5, 100_000)
+                    .mul_ratio(provider.mff_e5 * provider.price_factor_e5, 10_000_000_000)
                     .ok_or(PriceOverflow { provider: s.provider, line: s.line })?;
             }
             price.push(row);
@@ -126,7 +127,10 @@ pub fn pay_fixed_cost(ledger: &mut Ledger, provider: usize, amount: Pence) -> Re
 /// The PCT's allocation for financial year `year`, pro rata by day for the part of the
 /// year inside the horizon (the same rule as fixed costs). `None` on overflow.
 pub fn allocation_for_year(config: &Config, year: usize) -> Option<Pence> {
-    let full = config.pct.allocation_per_head.checked_mul(config.population())?;
+    // Growth compounds from the first reported year, rounded to the penny per head.
+    let per_head = config.pct.allocation_per_head.0 as f64 * (1.0 + config.pct.allocation_growth).powi(year as i32);
+    let per_head = Pence(per_head.round() as i64);
+    let full = per_head.checked_mul(config.population())?;
     let fy = &config.calendar.years[year];
     Some(full.pro_rata(fy.first_day as u64, fy.end_day as u64, fy.days as u64))
 }

@@ -25,6 +25,8 @@ pub struct ProviderYear {
     pub tariff_income: Pence,
     pub block_income: Pence,
     pub emergency_income: Pence,
+    /// Practices' freed-up resources reinvested in this (community) provider.
+    pub reinvestment_income: Pence,
     pub emergency_admissions: u64,
     pub fixed_cost: Pence,
     pub marginal_cost: Pence,
@@ -67,8 +69,21 @@ pub struct PracticeYear {
     pub list_size: u64,
     pub episodes: u64,
     pub referrals: u64,
-    /// Tariff paid for activity of the practice's patients (its shadow spend).
+    /// Its patients' activity at PbR prices, community activity at local prices and
+    /// primary care for diverted referrals: what its indicative budget is measured
+    /// against (its shadow spend).
     pub spend: Pence,
+    pub budget: Pence,
+    /// Budget − spend (negative for an overspend).
+    pub savings: Pence,
+    /// Freed-up resources paid to the practice.
+    pub retained: Pence,
+    /// What retention would have paid but the deficit rule kept.
+    pub clawed_back: Pence,
+    pub effort_sum: f64,
+    pub effort_months: u32,
+    pub engagement_end: f64,
+    pub diverted: u64,
 }
 
 /// Something that changed the market, with when it happened.
@@ -141,6 +156,22 @@ pub struct YearRecord {
     pub travel_km_sum: f64,
     pub capacity_changes: u64,
     pub exits: u64,
+    /// Practice-based commissioning.
+    pub pbc_budget: Pence,
+    pub pbc_savings: Pence,
+    pub pbc_retained: Pence,
+    pub pbc_clawed_back: Pence,
+    pub practices_paid: u64,
+    pub diverted: u64,
+    pub diverted_to_community: u64,
+    pub inappropriate_diversions: u64,
+    pub returned_as_emergency: u64,
+    pub returned_as_referral: u64,
+    /// Paid for diverted referrals treated in primary care.
+    pub primary_care_paid: Pence,
+    pub community_servers_added: u64,
+    /// The PCT's ledger balance at year end: what it carries forward.
+    pub pct_balance_end: Pence,
     pub ledger_imbalance_pence: i64,
     pub providers: Vec<ProviderYear>,
     pub services: Vec<ServiceYear>,
@@ -178,6 +209,19 @@ impl YearRecord {
             travel_km_sum: 0.0,
             capacity_changes: 0,
             exits: 0,
+            pbc_budget: Pence::ZERO,
+            pbc_savings: Pence::ZERO,
+            pbc_retained: Pence::ZERO,
+            pbc_clawed_back: Pence::ZERO,
+            practices_paid: 0,
+            diverted: 0,
+            diverted_to_community: 0,
+            inappropriate_diversions: 0,
+            returned_as_emergency: 0,
+            returned_as_referral: 0,
+            primary_care_paid: Pence::ZERO,
+            community_servers_added: 0,
+            pct_balance_end: Pence::ZERO,
             ledger_imbalance_pence: 0,
             providers: vec![ProviderYear { open_end: true, ..Default::default() }; providers],
             services: service_lines.iter().map(|&line| ServiceYear { line, ..Default::default() }).collect(),
@@ -222,6 +266,20 @@ impl YearRecord {
         self.travel_km_sum += later.travel_km_sum;
         self.capacity_changes += later.capacity_changes;
         self.exits += later.exits;
+        let plus = |a: &mut Pence, b: Pence| *a = Pence(a.0.saturating_add(b.0));
+        plus(&mut self.pbc_budget, later.pbc_budget);
+        plus(&mut self.pbc_savings, later.pbc_savings);
+        plus(&mut self.pbc_retained, later.pbc_retained);
+        plus(&mut self.pbc_clawed_back, later.pbc_clawed_back);
+        plus(&mut self.primary_care_paid, later.primary_care_paid);
+        self.practices_paid += later.practices_paid;
+        self.diverted += later.diverted;
+        self.diverted_to_community += later.diverted_to_community;
+        self.inappropriate_diversions += later.inappropriate_diversions;
+        self.returned_as_emergency += later.returned_as_emergency;
+        self.returned_as_referral += later.returned_as_referral;
+        self.community_servers_added += later.community_servers_added;
+        self.pct_balance_end = later.pct_balance_end;
         self.ledger_imbalance_pence = later.ledger_imbalance_pence;
         for (a, b) in self.services.iter_mut().zip(&later.services) {
             a.referrals += b.referrals;
@@ -241,6 +299,7 @@ impl YearRecord {
             a.tariff_income = Pence(a.tariff_income.0.saturating_add(b.tariff_income.0));
             a.block_income = Pence(a.block_income.0.saturating_add(b.block_income.0));
             a.emergency_income = Pence(a.emergency_income.0.saturating_add(b.emergency_income.0));
+            a.reinvestment_income = Pence(a.reinvestment_income.0.saturating_add(b.reinvestment_income.0));
             a.emergency_admissions += b.emergency_admissions;
             a.cumulative_surplus = b.cumulative_surplus;
             a.servers_end = b.servers_end;
@@ -259,6 +318,14 @@ impl YearRecord {
             a.episodes += b.episodes;
             a.referrals += b.referrals;
             a.spend = Pence(a.spend.0.saturating_add(b.spend.0));
+            a.budget = Pence(a.budget.0.saturating_add(b.budget.0));
+            a.savings = Pence(a.savings.0.saturating_add(b.savings.0));
+            a.retained = Pence(a.retained.0.saturating_add(b.retained.0));
+            a.clawed_back = Pence(a.clawed_back.0.saturating_add(b.clawed_back.0));
+            a.effort_sum += b.effort_sum;
+            a.effort_months += b.effort_months;
+            a.engagement_end = b.engagement_end;
+            a.diverted += b.diverted;
         }
     }
 }

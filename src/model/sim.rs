@@ -15,6 +15,7 @@ use super::ledger::{Account, Ledger};
 use super::money::Pence;
 use super::pathway::Outcome;
 use super::payment;
+use super::pbc::{Diversion, PbcState};
 use super::record::{MarketEvent, MarketEventKind, RTT_STANDARD_DAYS, YearRecord};
 use super::waiting_list::{Stage, WaitingList};
 use super::{Model, ModelError};
@@ -47,6 +48,13 @@ pub mod process {
     pub const EMERGENCY: u64 = 10;
     /// Time an emergency admission occupies a server, one stream per provider service.
     pub const EMERGENCY_STAY: u64 = 11;
+    /// Demand management under PBC (discretionary? diverted?), one stream per
+    /// (practice, service line).
+    pub const PBC_DIVERSION: u64 = 12;
+    /// Practices' engagement, information and perception noise under PBC.
+    pub const PBC_PRACTICES: u64 = 13;
+    /// Wrongly diverted referrals coming back, one stream per (practice, service line).
+    pub const PBC_RETURNS: u64 = 14;
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -57,6 +65,7 @@ enum Event {
     AdmissionDone(u32),
     FollowUp(u32),
     Listed(u32),
+    Return(u32),
     Publish,
     Review(u32),
     Month(u32),
@@ -90,6 +99,8 @@ enum State {
     WaitingAdmission,
     InAdmission,
     FollowingUp,
+    /// A necessary referral diverted under PBC, before it comes back.
+    Diverted,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -111,7 +122,7 @@ impl Patient {
         match self.state {
             State::WaitingFirst | State::WorkUp | State::WaitingAdmission => true,
             State::InFirst => self.outcome.is_admitted(),
-            State::Free | State::InAdmission | State::FollowingUp => false,
+            State::Free | State::InAdmission | State::FollowingUp | State::Diverted => false,
         }
     }
 }
@@ -174,6 +185,12 @@ struct Books {
     stopped_non_admitted: u64,
     emergency_arrived: u64,
     emergency_done: u64,
+    pbc_paid: i128,
+    primary_care: i128,
+    /// Reinvested freed-up resources received, per provider.
+    reinvested: Vec<i128>,
+    inappropriate: u64,
+    returned: u64,
 }
 
 /// The result of one replication.
@@ -198,6 +215,9 @@ pub(super) struct Replication<'m> {
     follow_up_rng: Vec<Stream>,
     work_up_rng: Vec<Stream>,
     emergency_stay_rng: Vec<Stream>,
+    pbc: Option<PbcState>,
+    pbc_rng: Vec<Stream>,
+    return_rng: Vec<Stream>,
     providers: Vec<ProviderState>,
     patients: Patients,
     ledger: Ledger,
@@ -288,6 +308,20 @@ impl<'m> Replication<'m> {
             emergency_stay_rng: (0..m.services.len())
                 .map(|s| stream(seed, rep, process::EMERGENCY_STAY, s as u64))
                 .collect(),
+            pbc: c
+                .pbc
+                .as_ref()
+                .map(|b| PbcState::new(b, c.practices.len(), stream(seed, rep, process::PBC_PRACTICES, 0))),
+            pbc_rng: if c.pbc.is_some() {
+                (0..keys).map(|k| stream(seed, rep, process::PBC_DIVERSION, k)).collect()
+            } else {
+                Vec::new()
+            },
+            return_rng: if c.pbc.is_some() {
+                (0..keys).map(|k| stream(seed, rep, process::PBC_RETURNS, k)).collect()
+            } else {
+                Vec::new()
+            },
             providers: c
                 .providers
                 .iter()
@@ -313,6 +347,7 @@ impl<'m> Replication<'m> {
                 block: vec![0; c.providers.len()],
                 emergency_income: vec![0; c.providers.len()],
                 emergency_cost: vec![0; c.providers.len()],
+                reinvested: vec![0; c.providers.len()],
                 ..Default::default()
             },
         };
@@ -406,6 +441,7 @@ impl<'m> Replication<'m> {
                     self.patients.slots[p as usize].state = State::WaitingAdmission;
                     self.join(Stage::Admission, now, p)?
                 }
+                Event::Return(p) => self.diverted_returns(now, p)?,
                 Event::Publish => self.publish(now)?,
                 Event::Review(p) => self.review(now, p as usize)?,
                 Event::Month(k) => self.month(k as usize)?,
@@ -413,6 +449,7 @@ impl<'m> Replication<'m> {
                 Event::End => {
                     if let Some(y) = self.year {
                         self.snapshot(now, y);
+                        self.settle_pbc(now, y)?;
                     }
                     break;
                 }
@@ -452,6 +489,15 @@ impl<'m> Replication<'m> {
             }
             return Ok(());
         }
+        if let (Some(pbc), Some(state)) = (&m.config.pbc, &self.pbc) {
+            let key = practice * m.config.lines.len() + line;
+            let rng = &mut self.pbc_rng[key];
+            let (u_kind, u_divert) = (rng.random::<f64>(), rng.random::<f64>());
+            let diversion = state.divert(pbc, practice, m.config.lines[line].discretionary_share, u_kind, u_divert);
+            if diversion != Diversion::Refer {
+                return self.divert(now, practice, line, outcome, diversion);
+            }
+        }
         let chosen = m
             .choice
             .choose(&mut self.choice, practice, line, u_offer, u_pick)
@@ -467,6 +513,125 @@ impl<'m> Replication<'m> {
         self.books.referred += 1;
         if let Some(y) = self.year {
             let rec = &mut self.years[y];
+            rec.referrals += 1;
+            rec.offered_choice += u64::from(chosen.offered);
+            rec.chose_nearest += u64::from(chosen.nearest);
+            rec.offered_chose_nearest += u64::from(chosen.offered && chosen.nearest);
+            rec.travel_km_sum += chosen.distance_km;
+            rec.providers[m.services[chosen.service].provider].referrals += 1;
+            rec.services[chosen.service].referrals += 1;
+            rec.practices[practice].referrals += 1;
+        }
+        self.join(Stage::FirstOutpatient, now, pid)
+    }
+
+    /// A referral diverted by demand management: to the community service where it
+    /// offers the line, otherwise treated in primary care at a cost to the PCT. A
+    /// necessary referral diverted this way comes back later.
+    fn divert(
+        &mut self,
+        now: f64,
+        practice: usize,
+        line: usize,
+        outcome: Outcome,
+        d: Diversion,
+    ) -> Result<(), ModelError> {
+        let m = self.m;
+        let pbc = m.config.pbc.as_ref().expect("diversions happen only under PBC");
+        let community = m.community_service[line];
+        if let Some(y) = self.year {
+            let rec = &mut self.years[y];
+            rec.diverted += 1;
+            rec.diverted_to_community += u64::from(community.is_some());
+            rec.inappropriate_diversions += u64::from(d == Diversion::Inappropriate);
+            rec.practices[practice].diverted += 1;
+        }
+        match community {
+            Some(service) => {
+                let pid = self.patients.insert(Patient {
+                    practice: practice as u32,
+                    service: service as u32,
+                    referred_at: now,
+                    outcome,
+                    follow_ups_left: 0,
+                    state: State::WaitingFirst,
+                });
+                self.books.referred += 1;
+                if let Some(y) = self.year {
+                    self.years[y].services[service].referrals += 1;
+                }
+                self.join(Stage::FirstOutpatient, now, pid)?;
+            }
+            None if self.year.is_some() => {
+                let y = self.year.expect("checked");
+                self.ledger.post(Account::Pct, Account::External, pbc.primary_care_cost)?;
+                self.books.primary_care += pbc.primary_care_cost.0 as i128;
+                add(&mut self.years[y].primary_care_paid, pbc.primary_care_cost)?;
+                add(&mut self.years[y].practices[practice].spend, pbc.primary_care_cost)?;
+            }
+            None => {}
+        }
+        if d == Diversion::Inappropriate {
+            let key = practice * m.config.lines.len() + line;
+            let delay = pbc.return_delay.sample(&mut self.return_rng[key]);
+            let back_to = m.choice.nearest(practice, line).unwrap_or_default();
+            let pid = self.patients.insert(Patient {
+                practice: practice as u32,
+                service: back_to as u32,
+                referred_at: now,
+                outcome,
+                follow_ups_left: 0,
+                state: State::Diverted,
+            });
+            self.books.inappropriate += 1;
+            self.q.schedule_at(now + delay, Event::Return(pid))?;
+        }
+        Ok(())
+    }
+
+    /// A wrongly diverted necessary referral comes back: as an emergency admission
+    /// (a share of them, where emergencies are modelled), otherwise as a referral to
+    /// hospital whose RTT clock starts now. Demand management does not divert it again.
+    fn diverted_returns(&mut self, now: f64, pid: u32) -> Result<(), ModelError> {
+        let m = self.m;
+        let pbc = m.config.pbc.as_ref().expect("returns happen only under PBC");
+        self.books.returned += 1;
+        let p = self.patients.slots[pid as usize];
+        let (practice, line) = (p.practice as usize, m.services[p.service as usize].line);
+        let key = practice * m.config.lines.len() + line;
+        let u = self.return_rng[key].random::<f64>();
+        let emergency = m.config.emergency.is_some() && u < pbc.return_emergency_share;
+        if emergency {
+            let service = m.emergency_routes[practice].iter().copied().find(|&s| self.choice.is_open(s));
+            if let Some(service) = service {
+                if let Some(y) = self.year {
+                    self.years[y].returned_as_emergency += 1;
+                }
+                let slot = &mut self.patients.slots[pid as usize];
+                slot.service = service as u32;
+                slot.outcome = Outcome::Emergency;
+                slot.state = State::WaitingAdmission;
+                self.books.emergency_arrived += 1;
+                return if self.lists[service].join_priority(now, pid) {
+                    self.start(Stage::Admission, now, pid)
+                } else {
+                    Ok(())
+                };
+            }
+        }
+        let (u_offer, u_pick) = self.choice_draws(practice, line);
+        let chosen = m
+            .choice
+            .choose(&mut self.choice, practice, line, u_offer, u_pick)
+            .ok_or_else(|| ModelError::Invariant(format!("no open provider offers service line {line}")))?;
+        let slot = &mut self.patients.slots[pid as usize];
+        slot.service = chosen.service as u32;
+        slot.referred_at = now;
+        slot.state = State::WaitingFirst;
+        self.books.referred += 1;
+        if let Some(y) = self.year {
+            let rec = &mut self.years[y];
+            rec.returned_as_referral += 1;
             rec.referrals += 1;
             rec.offered_choice += u64::from(chosen.offered);
             rec.chose_nearest += u64::from(chosen.nearest);
@@ -532,7 +697,9 @@ impl<'m> Replication<'m> {
             self.books.stopped_non_admitted += 1;
         }
         self.lists[p.service as usize].published.record(wait);
-        if let Some(y) = self.year {
+        // Community services are not consultant-led: outside the 18-week standard.
+        let community = self.m.config.providers[self.m.services[p.service as usize].provider].community;
+        if let (Some(y), false) = (self.year, community) {
             let rec = &mut self.years[y];
             if admitted {
                 rec.rtt_admitted.record(wait);
@@ -565,7 +732,14 @@ impl<'m> Replication<'m> {
     /// PbR, nothing per case under a block contract. The provider bears its marginal
     /// cost either way.
     fn complete_activity(&mut self, pid: u32, item: Item) -> Result<(), ModelError> {
-        let Some(y) = self.year else { return Ok(()) };
+        let Some(y) = self.year else {
+            // Before the books open: only the value of activity, for historic budgets.
+            if let Some(pbc) = &mut self.pbc {
+                let p = self.patients.slots[pid as usize];
+                pbc.warm_up_spend[p.practice as usize] += self.m.prices.price(p.service as usize, item).0;
+            }
+            return Ok(());
+        };
         let p = self.patients.slots[pid as usize];
         let service = p.service as usize;
         let provider = self.m.services[service].provider;
@@ -816,6 +990,16 @@ impl<'m> Replication<'m> {
         let month = &c.calendar.months[k];
         let y = month.year;
         let days = c.calendar.years[y].days as u64;
+        if let (Some(pbc), Some(state)) = (&c.pbc, &mut self.pbc) {
+            let first = c.calendar.months.iter().position(|x| x.year == y).unwrap_or(k);
+            let of = c.calendar.months.iter().filter(|x| x.year == y).count();
+            let spend: Vec<i64> = self.years[y].practices.iter().map(|p| p.spend.0).collect();
+            state.monthly(pbc, &spend, k - first, of);
+            for (rec, st) in self.years[y].practices.iter_mut().zip(&state.practices) {
+                rec.effort_sum += st.effort;
+                rec.effort_months += 1;
+            }
+        }
         for p in 0..c.providers.len() {
             if !self.providers[p].open {
                 continue;
@@ -840,6 +1024,7 @@ impl<'m> Replication<'m> {
             Some(prev) => {
                 self.snapshot(now, prev);
                 self.year_end_market(now, prev)?;
+                self.settle_pbc(now, prev)?;
             }
             // Reporting starts: utilisation counts from here, not from the warm-up.
             None => self.lists.iter_mut().for_each(|l| {
@@ -854,6 +1039,88 @@ impl<'m> Replication<'m> {
         payment::pay_allocation(&mut self.ledger, amount)?;
         self.books.allocation += amount.0 as i128;
         self.years[y].allocation = amount;
+        if y == 0 {
+            // The balance the PCT brings into the first reported year.
+            let opening = self.m.config.pct.opening_balance;
+            let (from, to) =
+                if opening >= 0 { (Account::External, Account::Pct) } else { (Account::Pct, Account::External) };
+            self.ledger.post(from, to, Pence(opening.abs()))?;
+            self.books.allocation += opening as i128;
+        }
+        if let (Some(pbc), Some(state)) = (&self.m.config.pbc, &mut self.pbc) {
+            let previous: Option<Vec<i64>> =
+                y.checked_sub(1).map(|p| self.years[p].practices.iter().map(|x| x.spend.0).collect());
+            state.set_budgets(&self.m.config, pbc, y, previous.as_deref());
+            let rec = &mut self.years[y];
+            for (r, s) in rec.practices.iter_mut().zip(&state.practices) {
+                r.budget = s.budget;
+                rec.pbc_budget = Pence(rec.pbc_budget.0.saturating_add(s.budget.0));
+            }
+        }
+        Ok(())
+    }
+
+    /// The year-end settlement of practice-based commissioning: savings, retention
+    /// under the deficit rule, payment of freed-up resources and their reinvestment in
+    /// the community service (whose capacity grows with it).
+    fn settle_pbc(&mut self, now: f64, y: usize) -> Result<(), ModelError> {
+        let (Some(pbc), Some(state)) = (&self.m.config.pbc, &mut self.pbc) else { return Ok(()) };
+        let spend: Vec<i64> = self.years[y].practices.iter().map(|p| p.spend.0).collect();
+        let pct_balance = self.ledger.balance(Account::Pct).0;
+        let settlements = state.settle(pbc, &spend, pct_balance);
+        let community = pbc.community_provider;
+        let mut reinvested = 0i64;
+        for (p, s) in settlements.iter().enumerate() {
+            let paid = Pence(s.paid);
+            self.ledger.post(Account::Pct, Account::Practice(p), paid)?;
+            // Freed-up resources must be reinvested in services for patients.
+            let to = community.map_or(Account::External, Account::Provider);
+            self.ledger.post(Account::Practice(p), to, paid)?;
+            self.books.pbc_paid += s.paid as i128;
+            if let Some(c) = community {
+                self.books.reinvested[c] += s.paid as i128;
+            }
+            reinvested += s.paid;
+            let rec = &mut self.years[y];
+            let pr = &mut rec.practices[p];
+            pr.savings = Pence(s.savings);
+            pr.retained = paid;
+            pr.clawed_back = Pence(s.due - s.paid);
+            pr.engagement_end = state.practices[p].engagement;
+            rec.pbc_savings = Pence(rec.pbc_savings.0.saturating_add(s.savings.max(0)));
+            rec.pbc_retained = Pence(rec.pbc_retained.0.saturating_add(s.paid));
+            rec.pbc_clawed_back = Pence(rec.pbc_clawed_back.0.saturating_add(s.due - s.paid));
+            rec.practices_paid += u64::from(s.paid > 0);
+        }
+        if let Some(c) = community {
+            let pr = &mut self.years[y].providers[c];
+            pr.reinvestment_income = Pence(pr.reinvestment_income.0.saturating_add(reinvested));
+            // Each community_server_cost reinvested buys a server for next year, on
+            // the community list with the longest backlog.
+            let state = self.pbc.as_mut().expect("checked");
+            state.community_credit += reinvested;
+            let cost = pbc.community_server_cost.0.max(1);
+            let servers = state.community_credit / cost;
+            state.community_credit %= cost;
+            for _ in 0..servers {
+                let target =
+                    (0..self.m.services.len()).filter(|&s| self.m.services[s].provider == c).max_by(|&a, &b| {
+                        let (wa, wb) = (
+                            self.lists[a].estimated_wait(Stage::FirstOutpatient),
+                            self.lists[b].estimated_wait(Stage::FirstOutpatient),
+                        );
+                        wa.total_cmp(&wb).then(b.cmp(&a))
+                    });
+                let Some(s) = target else { break };
+                let n = self.lists[s].servers(Stage::FirstOutpatient) + 1;
+                for pid in self.lists[s].set_servers(Stage::FirstOutpatient, now, n) {
+                    self.start(Stage::FirstOutpatient, now, pid)?;
+                }
+                let ps = &mut self.providers[c];
+                ps.fixed_cost = ps.fixed_cost.checked_add(pbc.community_server_cost).ok_or_else(overflow)?;
+                self.years[y].community_servers_added += 1;
+            }
+        }
         Ok(())
     }
 
@@ -964,6 +1231,7 @@ impl<'m> Replication<'m> {
             pr.open_end = self.providers[p].open;
         }
         rec.ledger_imbalance_pence = i64::try_from(self.ledger.imbalance()).unwrap_or(i64::MAX);
+        rec.pct_balance_end = self.ledger.balance(Account::Pct);
     }
 
     /// The end-of-run proofs: the ledger balances and agrees with the activity that
@@ -989,7 +1257,8 @@ impl<'m> Replication<'m> {
             }
         }
         for (p, expected) in provider.iter().enumerate() {
-            let expected = expected + b.block[p] + b.emergency_income[p] - b.emergency_cost[p] - b.fixed_cost[p];
+            let expected =
+                expected + b.block[p] + b.emergency_income[p] + b.reinvested[p] - b.emergency_cost[p] - b.fixed_cost[p];
             let got = self.ledger.balance(Account::Provider(p)).0 as i128;
             if got != expected {
                 return fail(format!("provider {p} balance {got}p, activity and contracts imply {expected}p"));
@@ -997,7 +1266,7 @@ impl<'m> Replication<'m> {
         }
         let block: i128 = b.block.iter().sum();
         let emergency: i128 = b.emergency_income.iter().sum();
-        let pct_expected = b.allocation - tariff_total - block - emergency;
+        let pct_expected = b.allocation - tariff_total - block - emergency - b.pbc_paid - b.primary_care;
         let pct = self.ledger.balance(Account::Pct).0 as i128;
         if pct != pct_expected {
             return fail(format!("PCT balance {pct}p, allocation less payments implies {pct_expected}p"));
@@ -1028,7 +1297,7 @@ impl<'m> Replication<'m> {
                 State::InFirst => 1,
                 State::WaitingAdmission => 2,
                 State::InAdmission => 3,
-                State::Free | State::WorkUp | State::FollowingUp => continue,
+                State::Free | State::WorkUp | State::FollowingUp | State::Diverted => continue,
             };
             per_stage[p.service as usize][slot] += 1;
         }
@@ -1036,6 +1305,13 @@ impl<'m> Replication<'m> {
             return fail(format!(
                 "patients not conserved: {} initial + {} referred != {} admitted + {} non-admitted clock stops + {} still waiting",
                 b.initial, b.referred, b.stopped_admitted, b.stopped_non_admitted, open
+            ));
+        }
+        let diverted = self.patients.slots.iter().filter(|p| p.state == State::Diverted).count() as u64;
+        if b.inappropriate != b.returned + diverted {
+            return fail(format!(
+                "wrongly diverted referrals not conserved: {} diverted != {} returned + {} still away",
+                b.inappropriate, b.returned, diverted
             ));
         }
         if b.emergency_arrived != b.emergency_done + emergencies {

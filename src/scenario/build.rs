@@ -7,12 +7,16 @@ use rand_distr::{Distribution, LogNormal, Normal};
 use crate::engine::stream;
 use crate::model::sim::process;
 use crate::model::{
-    Calendar, CapacityResponse, ChoiceConfig, ChoicePolicy, Config, Emergency, ExitRule, Item, MarginalRate, Payment,
-    Pct, Pence, Practice, Provider, ProviderKind, Publish, Quality, Resource, Service, ServiceLine, Utility,
+    BudgetMethod, Calendar, CapacityResponse, ChoiceConfig, ChoicePolicy, Config, DeficitRule, Effort, Emergency,
+    ExitRule, Item, MarginalRate, Payment, Pbc, Pct, Pence, Practice, Provider, ProviderKind, Publish, Quality,
+    Resource, Service, ServiceLine, Utility,
 };
 
 use super::diagnostic::KeyPath;
-use super::schema::{ChoicePolicy as PolicySpec, GeneratePractices, PaymentSpec, ProviderKindSpec, Scenario};
+use super::schema::{
+    BudgetMethod as BudgetMethodSpec, ChoicePolicy as PolicySpec, DeficitRule as DeficitRuleSpec, GeneratePractices,
+    HistoricBase, PaymentSpec, ProviderKindSpec, Scenario,
+};
 use super::validate::{Problem, to_sampler};
 
 fn gbp(path: &KeyPath, x: f64) -> Result<Pence, Problem> {
@@ -45,6 +49,7 @@ pub fn generate_practices(g: &GeneratePractices) -> Vec<Practice> {
                 x_km: r * theta.cos(),
                 y_km: r * theta.sin(),
                 referral_multiplier: mult,
+                need_weight: 1.0,
             }
         })
         .collect()
@@ -89,6 +94,7 @@ pub fn build(s: &Scenario) -> Result<Config, Vec<Problem>> {
             x_km: p.x_km,
             y_km: p.y_km,
             referral_multiplier: p.referral_multiplier,
+            need_weight: p.need_weight,
         });
     }
     let mut lines = Vec::new();
@@ -121,6 +127,7 @@ pub fn build(s: &Scenario) -> Result<Config, Vec<Problem>> {
             follow_ups_admitted_mean: l.follow_ups_admitted_mean,
             follow_up_interval,
             work_up,
+            discretionary_share: l.discretionary_share,
             tariff: t,
         });
     }
@@ -201,6 +208,8 @@ pub fn build(s: &Scenario) -> Result<Config, Vec<Problem>> {
             emergency_service,
             capacity_response,
             exit,
+            price_factor_e5: (p.price_factor * 100_000.0).round() as u64,
+            community: s.pbc.as_ref().and_then(|b| b.community_provider.as_ref()) == Some(&p.name),
             services,
         });
     }
@@ -263,16 +272,69 @@ pub fn build(s: &Scenario) -> Result<Config, Vec<Problem>> {
             })
         }
     };
+    let pbc = s.pbc.as_ref().and_then(|b| {
+        let at = root.key("pbc");
+        let primary_care_cost =
+            gbp(&at.key("primary_care_cost_gbp"), b.primary_care_cost_gbp).map_err(|e| problems.push(e)).ok()?;
+        let community_server_cost = gbp(&at.key("community_server_cost_gbp"), b.community_server_cost_gbp)
+            .map_err(|e| problems.push(e))
+            .ok()?;
+        let return_delay = to_sampler(&b.return_delay_days).ok()?;
+        Some(Pbc {
+            budget_method: match b.budget_method {
+                BudgetMethodSpec::Historic => BudgetMethod::Historic,
+                BudgetMethodSpec::Capitation => BudgetMethod::Capitation,
+                BudgetMethodSpec::Blend => BudgetMethod::Blend(b.capitation_share),
+            },
+            historic_from_warm_up: b.historic_base == HistoricBase::WarmUp,
+            top_slice: b.top_slice.efficiency + b.top_slice.contingency + b.top_slice.deficit_recovery,
+            retention: b.retention,
+            deficit_rule: match b.deficit_rule {
+                DeficitRuleSpec::PctFirst => DeficitRule::PctFirst,
+                DeficitRuleSpec::PracticeFirst => DeficitRule::PracticeFirst,
+                DeficitRuleSpec::None => DeficitRule::None,
+            },
+            overspend_carry_years: b.overspend_carry_years,
+            engaged_share: b.engaged_share,
+            disengaged_engagement: b.disengaged_engagement,
+            informed_share: b.informed_share,
+            information_delay_months: b.information_delay_months,
+            noise: [b.noise_informed, b.noise_uninformed],
+            aim: [b.aim_informed, b.aim_uninformed],
+            effort: Effort {
+                base: b.effort.base,
+                per_retention: b.effort.per_retention,
+                per_overspend: b.effort.per_overspend,
+                max: b.effort.max,
+            },
+            trust_loss: b.trust_loss,
+            trust_recovery: b.trust_recovery,
+            primary_care_cost,
+            community_provider: b
+                .community_provider
+                .as_ref()
+                .and_then(|n| s.providers.iter().position(|p| &p.name == n)),
+            community_server_cost,
+            return_delay,
+            return_emergency_share: b.return_emergency_share,
+        })
+    });
     if !problems.is_empty() {
         return Err(problems);
     }
     Ok(Config {
         calendar,
-        pct: Pct { name: s.pct.name.clone(), allocation_per_head },
+        pct: Pct {
+            name: s.pct.name.clone(),
+            allocation_per_head,
+            allocation_growth: s.pct.allocation_growth,
+            opening_balance: (s.pct.opening_balance_gbp * 100.0).round() as i64,
+        },
         practices,
         lines,
         providers,
         choice,
         emergency,
+        pbc,
     })
 }

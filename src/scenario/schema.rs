@@ -34,6 +34,160 @@ pub struct Scenario {
     /// Emergency (non-elective) admissions; absent means none are modelled.
     #[serde(default)]
     pub emergency: Option<EmergencySpec>,
+    /// Practice-based commissioning; absent means none.
+    #[serde(default)]
+    pub pbc: Option<PbcSpec>,
+}
+
+/// How indicative budgets are set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetMethod {
+    /// Last year's activity × tariff (the usual method; the brief, PBC).
+    #[default]
+    Historic,
+    /// Fair shares: the same total split by list size × need weight.
+    Capitation,
+    /// `(1 − capitation_share) × historic + capitation_share × capitation`.
+    Blend,
+}
+
+/// Which historic activity sets a budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoricBase {
+    /// The previous year's outturn (the first year uses the warm-up, annualised):
+    /// savings lower next year's budget, a ratchet.
+    #[default]
+    PreviousYear,
+    /// The warm-up's activity, annualised, for every year.
+    WarmUp,
+}
+
+/// Who has the first claim on practices' savings when the PCT is in deficit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeficitRule {
+    /// The PCT's deficit is met from the savings first; practices share what is left.
+    #[default]
+    PctFirst,
+    /// Practices are paid first; the PCT recovers its deficit by top-slicing the next
+    /// year's budgets.
+    PracticeFirst,
+    /// Practices are paid; the PCT's position plays no part.
+    None,
+}
+
+/// Practice-based commissioning.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PbcSpec {
+    #[serde(default)]
+    pub budget_method: BudgetMethod,
+    /// Weight of the capitation budget under `blend`.
+    #[serde(default = "defaults::half")]
+    pub capitation_share: f64,
+    #[serde(default)]
+    pub historic_base: HistoricBase,
+    #[serde(default)]
+    pub top_slice: TopSliceSpec,
+    /// Share of savings a practice keeps as freed-up resources (0.5 in the 2004
+    /// guidance, at least 0.7 from 2006/07; the brief, PBC).
+    #[serde(default = "defaults::retention")]
+    pub retention: f64,
+    #[serde(default)]
+    pub deficit_rule: DeficitRule,
+    /// An overspend is carried forward against future savings for this many years.
+    #[serde(default = "defaults::overspend_carry_years")]
+    pub overspend_carry_years: u32,
+    /// Share of practices engaged ("committed": about 73% in the 2007 poll).
+    #[serde(default = "defaults::engaged_share")]
+    pub engaged_share: f64,
+    /// Engagement of the practices that are not engaged (0 = none at all).
+    #[serde(default = "defaults::disengaged_engagement")]
+    pub disengaged_engagement: f64,
+    /// Share of practices with usable activity information (about a third in 2007).
+    #[serde(default = "defaults::informed_share")]
+    pub informed_share: f64,
+    /// Months before a practice sees its spending.
+    #[serde(default = "defaults::information_delay_months")]
+    pub information_delay_months: u32,
+    /// Relative noise (sd) on the spending a practice sees, with and without usable
+    /// information.
+    #[serde(default = "defaults::noise_informed")]
+    pub noise_informed: f64,
+    #[serde(default = "defaults::noise_uninformed")]
+    pub noise_uninformed: f64,
+    /// How well demand management targets discretionary referrals (1 = only those;
+    /// 0 = at random), with and without usable information.
+    #[serde(default = "defaults::aim_informed")]
+    pub aim_informed: f64,
+    #[serde(default = "defaults::aim_uninformed")]
+    pub aim_uninformed: f64,
+    #[serde(default)]
+    pub effort: EffortSpec,
+    /// After savings are clawed back, engagement falls by this share...
+    #[serde(default = "defaults::trust_loss")]
+    pub trust_loss: f64,
+    /// ...and after savings are paid it recovers this share of the way back to 1.
+    #[serde(default = "defaults::trust_recovery")]
+    pub trust_recovery: f64,
+    /// Cost to the PCT of treating a diverted referral in primary care, in pounds.
+    #[serde(default = "defaults::primary_care_cost_gbp")]
+    pub primary_care_cost_gbp: f64,
+    /// The community provider diverted referrals go to (where it offers the line) and
+    /// practices reinvest their freed-up resources in; absent means primary care.
+    #[serde(default)]
+    pub community_provider: Option<String>,
+    /// Reinvested pounds that buy one more community server for a year.
+    #[serde(default = "defaults::community_server_cost_gbp")]
+    pub community_server_cost_gbp: f64,
+    /// When a necessary referral was wrongly diverted, days until it comes back...
+    #[serde(default = "defaults::return_delay_days")]
+    pub return_delay_days: DistSpec,
+    /// ...and the share that come back as emergency admissions (needs `[emergency]`),
+    /// the rest as referrals.
+    #[serde(default = "defaults::return_emergency_share")]
+    pub return_emergency_share: f64,
+}
+
+/// Top-slices taken off indicative budgets (shares of the budget).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopSliceSpec {
+    #[serde(default)]
+    pub efficiency: f64,
+    #[serde(default)]
+    pub contingency: f64,
+    #[serde(default)]
+    pub deficit_recovery: f64,
+}
+
+/// How a practice's demand-management effort responds to its incentive:
+/// `effort = engagement × clamp(base + per_retention × retention + per_overspend ×
+/// perceived overspend share, 0, max)`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EffortSpec {
+    #[serde(default = "defaults::effort_base")]
+    pub base: f64,
+    #[serde(default = "defaults::effort_per_retention")]
+    pub per_retention: f64,
+    #[serde(default = "defaults::effort_per_overspend")]
+    pub per_overspend: f64,
+    #[serde(default = "defaults::effort_max")]
+    pub max: f64,
+}
+
+impl Default for EffortSpec {
+    fn default() -> Self {
+        Self {
+            base: defaults::effort_base(),
+            per_retention: defaults::effort_per_retention(),
+            per_overspend: defaults::effort_per_overspend(),
+            max: defaults::effort_max(),
+        }
+    }
 }
 
 /// Which providers a referred patient may choose among.
@@ -231,6 +385,12 @@ pub struct PctSpec {
     pub name: String,
     /// Annual capitation allocation per registered patient, in pounds.
     pub allocation_per_head_gbp: f64,
+    /// Growth of the allocation per head from one financial year to the next.
+    #[serde(default)]
+    pub allocation_growth: f64,
+    /// The PCT's balance when the books open (negative: an inherited deficit).
+    #[serde(default)]
+    pub opening_balance_gbp: f64,
 }
 
 /// GP practices: generated, listed, or both.
@@ -278,6 +438,9 @@ pub struct PracticeSpec {
     pub y_km: f64,
     #[serde(default = "defaults::one")]
     pub referral_multiplier: f64,
+    /// Relative need for fair-shares (capitation) budgets.
+    #[serde(default = "defaults::one")]
+    pub need_weight: f64,
 }
 
 /// A service line.
@@ -301,6 +464,10 @@ pub struct ServiceLineSpec {
     pub follow_up_interval_days: DistSpec,
     #[serde(default = "defaults::work_up_days")]
     pub work_up_days: DistSpec,
+    /// Share of referrals that are discretionary: demand management can avoid them
+    /// safely. The rest are necessary.
+    #[serde(default = "defaults::discretionary_share")]
+    pub discretionary_share: f64,
     pub tariff: TariffSpec,
 }
 
@@ -367,6 +534,9 @@ pub struct ProviderSpec {
     /// When an independent or new provider leaves the market; absent means never.
     #[serde(default)]
     pub exit: Option<ExitSpec>,
+    /// Prices are tariff × MFF × this (a local price for a community service).
+    #[serde(default = "defaults::one")]
+    pub price_factor: f64,
     #[serde(default)]
     pub services: Vec<ServiceSpec>,
 }
@@ -647,6 +817,90 @@ pub mod defaults {
     }
     pub fn remove_below_days() -> f64 {
         42.0
+    }
+    pub fn half() -> f64 {
+        0.5
+    }
+    /// "At least 70%" from 2006/07 (the brief, PBC).
+    pub fn retention() -> f64 {
+        0.7
+    }
+    /// Overspends could be carried for up to three years (the brief, PBC).
+    pub fn overspend_carry_years() -> u32 {
+        3
+    }
+    /// About 73% "committed" in the 2007 poll (the brief, PBC).
+    pub fn engaged_share() -> f64 {
+        0.73
+    }
+    /// ASSUMPTION.
+    pub fn disengaged_engagement() -> f64 {
+        0.1
+    }
+    /// About a third rated PCT information good in 2007 (the brief, PBC).
+    pub fn informed_share() -> f64 {
+        1.0 / 3.0
+    }
+    /// ASSUMPTION: three months' lag in activity reports.
+    pub fn information_delay_months() -> u32 {
+        3
+    }
+    /// ASSUMPTION.
+    pub fn noise_informed() -> f64 {
+        0.05
+    }
+    /// ASSUMPTION.
+    pub fn noise_uninformed() -> f64 {
+        0.3
+    }
+    /// ASSUMPTION.
+    pub fn aim_informed() -> f64 {
+        0.9
+    }
+    /// ASSUMPTION.
+    pub fn aim_uninformed() -> f64 {
+        0.3
+    }
+    /// ASSUMPTION: the effort response is not observed; see docs/model.md.
+    pub fn effort_base() -> f64 {
+        0.05
+    }
+    pub fn effort_per_retention() -> f64 {
+        0.3
+    }
+    pub fn effort_per_overspend() -> f64 {
+        1.0
+    }
+    pub fn effort_max() -> f64 {
+        0.6
+    }
+    /// ASSUMPTION.
+    pub fn trust_loss() -> f64 {
+        0.5
+    }
+    /// ASSUMPTION.
+    pub fn trust_recovery() -> f64 {
+        0.2
+    }
+    /// ASSUMPTION: roughly a GP consultation and a prescription.
+    pub fn primary_care_cost_gbp() -> f64 {
+        40.0
+    }
+    /// ASSUMPTION: a community clinic's sessions for a year.
+    pub fn community_server_cost_gbp() -> f64 {
+        150_000.0
+    }
+    /// ASSUMPTION.
+    pub fn return_delay_days() -> DistSpec {
+        DistSpec::Gamma { mean: 90.0, cv: 0.5 }
+    }
+    /// ASSUMPTION.
+    pub fn return_emergency_share() -> f64 {
+        0.3
+    }
+    /// ASSUMPTION: a fifth of referrals could be avoided or managed elsewhere.
+    pub fn discretionary_share() -> f64 {
+        0.2
     }
     pub fn max_factor() -> f64 {
         2.0

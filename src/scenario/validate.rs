@@ -105,6 +105,20 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         c.push(root.key("pct").key("name"), "expected a non-empty PCT name".into(), None);
     }
     c.gbp(root.key("pct").key("allocation_per_head_gbp"), s.pct.allocation_per_head_gbp);
+    c.range(
+        root.key("pct").key("allocation_growth"),
+        s.pct.allocation_growth,
+        -0.5,
+        1.0,
+        "a yearly growth rate in [-0.5, 1]",
+    );
+    c.range(
+        root.key("pct").key("opening_balance_gbp"),
+        s.pct.opening_balance_gbp,
+        -MAX_GBP,
+        MAX_GBP,
+        "an amount in pounds in [-1e13, 1e13]",
+    );
 
     let pr = root.key("practices");
     if let Some(g) = &s.practices.generate {
@@ -124,6 +138,7 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         c.range(at.key("x_km"), p.x_km, -1e4, 1e4, "a coordinate in km in [-1e4, 1e4]");
         c.range(at.key("y_km"), p.y_km, -1e4, 1e4, "a coordinate in km in [-1e4, 1e4]");
         c.range(at.key("referral_multiplier"), p.referral_multiplier, 0.0, 100.0, "a multiplier in [0, 100]");
+        c.range(at.key("need_weight"), p.need_weight, 0.0, 100.0, "a weight in [0, 100]");
     }
     if s.practices.generate.is_none() && s.practices.list.is_empty() {
         c.push(
@@ -170,6 +185,7 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         c.range(at.key("follow_ups_admitted_mean"), l.follow_ups_admitted_mean, 0.0, 1000.0, "a mean in [0, 1000]");
         c.dist(at.key("follow_up_interval_days"), &l.follow_up_interval_days);
         c.dist(at.key("work_up_days"), &l.work_up_days);
+        c.probability(at.key("discretionary_share"), l.discretionary_share);
         let t = at.key("tariff");
         c.gbp(t.key("first_outpatient_gbp"), l.tariff.first_outpatient_gbp);
         c.gbp(t.key("follow_up_gbp"), l.tariff.follow_up_gbp);
@@ -229,6 +245,7 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         c.range(q.key("mortality_pct"), p.quality.mortality_pct, 0.0, 100.0, "a percentage in [0, 100]");
         c.range(q.key("health_gain"), p.quality.health_gain, -1000.0, 1000.0, "points in [-1000, 1000]");
         c.gbp(at.key("block_annual_gbp"), p.block_annual_gbp);
+        c.range(at.key("price_factor"), p.price_factor, 0.0, 2.0, "a price factor in [0, 2]");
         if p.payment == PaymentSpec::Pbr && p.block_annual_gbp != 0.0 {
             c.push(
                 at.key("block_annual_gbp"),
@@ -368,6 +385,61 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
                 "emergency admissions arise but no provider takes them".into(),
                 Some("set emergency_line on at least one acute provider".into()),
             );
+        }
+    }
+
+    if let Some(b) = &s.pbc {
+        let at = root.key("pbc");
+        for (k, x) in [
+            ("capitation_share", b.capitation_share),
+            ("retention", b.retention),
+            ("engaged_share", b.engaged_share),
+            ("disengaged_engagement", b.disengaged_engagement),
+            ("informed_share", b.informed_share),
+            ("aim_informed", b.aim_informed),
+            ("aim_uninformed", b.aim_uninformed),
+            ("trust_loss", b.trust_loss),
+            ("trust_recovery", b.trust_recovery),
+            ("return_emergency_share", b.return_emergency_share),
+        ] {
+            c.probability(at.key(k), x);
+        }
+        let ts = at.key("top_slice");
+        for (k, x) in [
+            ("efficiency", b.top_slice.efficiency),
+            ("contingency", b.top_slice.contingency),
+            ("deficit_recovery", b.top_slice.deficit_recovery),
+        ] {
+            c.probability(ts.key(k), x);
+        }
+        let total = b.top_slice.efficiency + b.top_slice.contingency + b.top_slice.deficit_recovery;
+        if total >= 1.0 {
+            c.push(ts.clone(), format!("top-slices take {total} of the budget; they must leave something"), None);
+        }
+        c.count(at.key("overspend_carry_years"), b.overspend_carry_years as u64, 0, 100);
+        c.count(at.key("information_delay_months"), b.information_delay_months as u64, 0, 24);
+        c.range(at.key("noise_informed"), b.noise_informed, 0.0, 10.0, "a relative sd in [0, 10]");
+        c.range(at.key("noise_uninformed"), b.noise_uninformed, 0.0, 10.0, "a relative sd in [0, 10]");
+        let ef = at.key("effort");
+        c.range(ef.key("base"), b.effort.base, 0.0, 1.0, "an effort in [0, 1]");
+        c.range(ef.key("per_retention"), b.effort.per_retention, -10.0, 10.0, "a slope in [-10, 10]");
+        c.range(ef.key("per_overspend"), b.effort.per_overspend, -10.0, 10.0, "a slope in [-10, 10]");
+        c.range(ef.key("max"), b.effort.max, 0.0, 1.0, "an effort in [0, 1]");
+        c.gbp(at.key("primary_care_cost_gbp"), b.primary_care_cost_gbp);
+        c.gbp(at.key("community_server_cost_gbp"), b.community_server_cost_gbp);
+        if b.community_server_cost_gbp <= 0.0 {
+            c.push(at.key("community_server_cost_gbp"), "expected a cost above zero".into(), None);
+        }
+        c.dist(at.key("return_delay_days"), &b.return_delay_days);
+        if let Some(name) = &b.community_provider {
+            let names: Vec<&str> = s.providers.iter().map(|p| p.name.as_str()).collect();
+            if !names.contains(&name.as_str()) {
+                c.push(
+                    at.key("community_provider"),
+                    format!("no provider named `{name}`"),
+                    suggest(name, names.iter().copied()).map(|s| format!("did you mean `{s}`?")),
+                );
+            }
         }
     }
 

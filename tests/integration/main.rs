@@ -15,4 +15,5 @@ mod determinism;
 mod docs;
 mod market;
 mod model;
+mod pbc;
 mod queueing;
