@@ -3,6 +3,7 @@
 //! Exit codes: 0 success; 1 the run failed (an invariant was violated, a file could not
 //! be written); 2 bad input (a scenario file or a command-line argument is wrong).
 
+mod calibrate;
 mod progress;
 mod run;
 mod validate;
@@ -34,6 +35,23 @@ enum Command {
     Run(RunArgs),
     /// Check scenario files without running them, and show their expected load
     Validate(ValidateArgs),
+    /// Run a scenario and check it against its [[calibration]] targets (exit 1 if any is missed)
+    Calibrate(CalibrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// Scenario file (TOML) with [[calibration]] targets
+    pub scenario: PathBuf,
+    /// Replications (default: the scenario's simulation.replications)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub reps: Option<u32>,
+    /// Master seed (default: the scenario's simulation.seed)
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: one per core); results do not depend on it
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub threads: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -86,6 +104,7 @@ pub fn main() -> i32 {
     let outcome = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Validate(args) => validate::validate(&args),
+        Command::Calibrate(args) => calibrate::calibrate(&args),
     };
     match outcome {
         Ok(code) => code,

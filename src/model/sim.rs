@@ -179,6 +179,8 @@ struct Books {
     emergency_income: Vec<i128>,
     emergency_cost: Vec<i128>,
     allocation: i128,
+    /// Paid for PbR activity the model does not simulate.
+    unmodelled_pbr: i128,
     initial: u64,
     referred: u64,
     stopped_admitted: u64,
@@ -1039,6 +1041,10 @@ impl<'m> Replication<'m> {
         payment::pay_allocation(&mut self.ledger, amount)?;
         self.books.allocation += amount.0 as i128;
         self.years[y].allocation = amount;
+        let unmodelled = payment::unmodelled_pbr_for_year(&self.m.config, y).ok_or(ModelError::AllocationOverflow)?;
+        payment::pay_unmodelled_pbr(&mut self.ledger, unmodelled)?;
+        self.books.unmodelled_pbr += unmodelled.0 as i128;
+        self.years[y].unmodelled_pbr_paid = unmodelled;
         if y == 0 {
             // The balance the PCT brings into the first reported year.
             let opening = self.m.config.pct.opening_balance;
@@ -1275,7 +1281,8 @@ impl<'m> Replication<'m> {
         }
         let block: i128 = b.block.iter().sum();
         let emergency: i128 = b.emergency_income.iter().sum();
-        let pct_expected = b.allocation - tariff_total - block - emergency - b.pbc_paid - b.primary_care;
+        let pct_expected =
+            b.allocation - tariff_total - block - emergency - b.pbc_paid - b.primary_care - b.unmodelled_pbr;
         let pct = self.ledger.balance(Account::Pct).0 as i128;
         if pct != pct_expected {
             return fail(format!("PCT balance {pct}p, allocation less payments implies {pct_expected}p"));
@@ -1290,6 +1297,7 @@ impl<'m> Replication<'m> {
             ("tariff", reported(|y| y.tariff_paid), tariff_total),
             ("block", reported(|y| y.block_paid), block),
             ("emergency", reported(|y| y.emergency_paid), emergency),
+            ("unmodelled PbR", reported(|y| y.unmodelled_pbr_paid), b.unmodelled_pbr),
         ] {
             if got != want {
                 return fail(format!("reported {what} payments {got}p differ from the ledger's {want}p"));
