@@ -43,8 +43,8 @@ enum Command {
 pub struct CalibrateArgs {
     /// Scenario file (TOML) with [[calibration]] targets
     pub scenario: PathBuf,
-    /// Replications (default: the scenario's simulation.replications)
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    /// Replications, at least 2 for a confidence interval (default: the scenario's simulation.replications)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
     pub reps: Option<u32>,
     /// Master seed (default: the scenario's simulation.seed)
     #[arg(long)]

@@ -49,6 +49,14 @@ pub fn calibrate(args: &CalibrateArgs) -> io::Result<i32> {
         replications: args.reps.unwrap_or(loaded.scenario.simulation.replications),
         threads,
     };
+    if settings.replications < 2 {
+        report(format!(
+            "error: {}: calibration needs at least 2 replications for a confidence interval, got {}\n  = help: pass --reps 2 or more",
+            args.scenario.display(),
+            settings.replications
+        ));
+        return Ok(EXIT_BAD_INPUT);
+    }
     let started = Instant::now();
     let bar = progress::bar(settings.replications as u64, false);
     let results = experiment::run(&model, settings, &|| bar.inc(1));

@@ -10,7 +10,8 @@
 //! interval has no width). Requiring the interval, not just the mean, means a pass
 //! cannot be an accident of Monte Carlo noise: the model is inside the range with
 //! 95% confidence. A mean that is missing (`NaN`, e.g. a wait median in a year with
-//! no clock stops) fails.
+//! no clock stops) fails, and so does a target with fewer than two values (no
+//! interval).
 //!
 //! Nothing here prints: the CLI (`pbrsim calibrate`) formats the outcomes.
 
@@ -74,9 +75,13 @@ pub fn targets(specs: &[CalibrationSpec]) -> Result<Vec<Target>, CalibrationErro
         .collect()
 }
 
-/// Whether a summary lies inside `[low, high]` by the rule in the module docs.
+/// Whether a summary lies inside `[low, high]` by the rule in the module docs. Fewer
+/// than two values give no interval, so nothing can be shown: a fail.
 pub fn passes(s: &Summary, low: f64, high: f64) -> bool {
-    let (lo, hi) = if s.sd == 0.0 || s.n < 2 { (s.mean, s.mean) } else { (s.ci95_low, s.ci95_high) };
+    if s.n < 2 {
+        return false;
+    }
+    let (lo, hi) = if s.sd == 0.0 { (s.mean, s.mean) } else { (s.ci95_low, s.ci95_high) };
     lo.is_finite() && hi.is_finite() && lo >= low && hi <= high
 }
 
@@ -122,6 +127,11 @@ mod tests {
         let s = summary(&[0.0, 0.0, 0.0]);
         assert!(passes(&s, 0.0, 0.0));
         assert!(!passes(&s, 0.1, 1.0));
+    }
+
+    #[test]
+    fn one_value_shows_nothing() {
+        assert!(!passes(&summary(&[1.0]), 0.0, 2.0));
     }
 
     #[test]

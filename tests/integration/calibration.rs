@@ -131,4 +131,6 @@ source = "typo"
         .assert()
         .code(2)
         .stderr(predicate::str::contains("no [[calibration]] targets to check"));
+    // One replication has no confidence interval to judge.
+    pbrsim().args(["calibrate", "--reps", "1"]).arg(repo("scenarios/baseline.toml")).assert().code(2);
 }
