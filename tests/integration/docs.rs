@@ -41,7 +41,14 @@ fn keys(v: &serde_json::Value, out: &mut BTreeSet<String>) {
 fn scenario_doc_names_every_key() {
     let text = doc("docs/scenario.md");
     let mut all = BTreeSet::new();
-    for f in ["scenarios/baseline.toml", "tests/data/small.toml"] {
+    for f in [
+        "scenarios/baseline.toml",
+        "tests/data/small.toml",
+        "scenarios/istc-take-or-pay.toml",
+        "scenarios/new-entrant-capital.toml",
+        "scenarios/new-entrant-assurance.toml",
+        "scenarios/petition-tender.toml",
+    ] {
         let loaded = pbrsim::scenario::load(&repo(f)).unwrap();
         keys(&serde_json::to_value(&loaded.scenario).unwrap(), &mut all);
     }
