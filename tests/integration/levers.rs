@@ -243,3 +243,42 @@ fn a_tender_opens_its_provider_after_the_procurement_delay() {
     }
     assert!(entered > 0, "at least one replication sees the tender through to an entry");
 }
+
+fn validate(text: &str) -> assert_cmd::assert::Assert {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    let base = crate::common::repo(BASELINE);
+    std::fs::write(&path, format!("extends = {:?}\n{text}", base.to_str().unwrap())).unwrap();
+    let assert = assert_cmd::Command::cargo_bin("pbrsim").unwrap().arg("validate").arg(&path).assert();
+    drop(dir);
+    assert
+}
+
+/// Bad levers and entries are located errors with exit code 2, every one reported.
+#[test]
+fn bad_levers_are_clear_errors() {
+    let out = validate(
+        r#"
+[[providers]]
+name = "westway_istc"
+entry = { date = "2007-10-01", tender = "cataract" }
+levers.guarantee = { floor_gbp = 1.0, volumes = [ { line = "catarct", elective_spell = 5 } ] }
+levers.supplement = { rate = -0.1, end = "2030-01-01" }
+"#,
+    )
+    .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    for want in [
+        "expected exactly one of `date` and `tender`",
+        "expected exactly one of `floor_gbp` and `volumes`",
+        "did you mean `cataract`?",
+        "a provider that enters later has nobody waiting",
+        "levers.supplement.rate`: expected a supplement as a share of tariff in [0, 10], got -0.1",
+        "expected a date inside the simulated horizon, got 2030-01-01",
+    ] {
+        assert!(stderr.contains(want), "missing {want:?} in:\n{stderr}");
+    }
+    let out = validate("[[providers]]\nname = \"westway_istc\"\nlevers.suplement = { rate = 0.1 }\n").code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("did you mean `supplement`?"), "{stderr}");
+}
