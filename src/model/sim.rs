@@ -354,17 +354,17 @@ impl<'m> Replication<'m> {
                 .enumerate()
                 .map(|(i, p)| {
                     let open = p.entry == Entry::Open;
-                    ProviderState {
+                    Ok(ProviderState {
                         open,
                         fixed_cost: p.fixed_cost,
                         loss_years: 0,
                         emergency_this_year: 0,
                         emergency_baseline: None,
                         entered: open.then_some(0.0),
-                        levers: levers::LeverState::new(m, i, open.then_some(0.0)),
-                    }
+                        levers: levers::LeverState::new(m, i, open.then_some(0.0))?,
+                    })
                 })
-                .collect(),
+                .collect::<Result<_, ModelError>>()?,
             sources,
             emergency_sources,
             lists,

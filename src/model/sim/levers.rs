@@ -33,8 +33,9 @@ pub(super) struct LeverState {
 }
 
 impl LeverState {
-    /// The levers of provider `p`, running from `entered` if it is in the market.
-    pub(super) fn new(m: &Model, p: usize, entered: Option<f64>) -> Self {
+    /// The levers of provider `p`, running from `entered` if it is in the market. An
+    /// error if a take-or-pay floor does not fit in 64-bit pence.
+    pub(super) fn new(m: &Model, p: usize, entered: Option<f64>) -> Result<Self, ModelError> {
         let provider = &m.config.providers[p];
         let annual_floor = match provider.levers.guarantee.as_ref().map(|g| &g.floor) {
             None => Pence::ZERO,
@@ -46,20 +47,20 @@ impl LeverState {
                     let Some(s) = s else { continue };
                     for item in Item::ALL {
                         let price = m.prices.price(s, item);
-                        let price = price
-                            .checked_add(levers::unit_supplement(price, *premium_ppm).unwrap_or(Pence(i64::MAX)))
-                            .unwrap_or(Pence(i64::MAX));
+                        let price = levers::unit_supplement(price, *premium_ppm)
+                            .and_then(|premium| price.checked_add(premium))
+                            .ok_or_else(overflow)?;
                         total += price.0 as i128 * v.cases[item as usize] as i128;
                     }
                 }
-                Pence(i64::try_from(total).unwrap_or(i64::MAX))
+                Pence(i64::try_from(total).map_err(|_| overflow())?)
             }
         };
         let mut state = Self { annual_floor, ..Default::default() };
         if let Some(t) = entered {
             state.resolve(m, p, t);
         }
-        state
+        Ok(state)
     }
 
     /// Fixes when each lever runs, now that the provider entered at `t`.
@@ -130,6 +131,9 @@ impl Replication<'_> {
         };
         let (lo, hi) = clip(a.days_in(&month), days);
         let charge = cap.annual_charge.pro_rata(lo, hi, c.calendar.years[month.year].days as u64);
+        if charge.0 == 0 {
+            return Ok(());
+        }
         self.ledger.post(Account::Pct, Account::External, charge)?;
         self.books.capital_charge += charge.0 as i128;
         add(&mut self.years[month.year].providers[p].capital_charge, charge)
@@ -189,7 +193,9 @@ impl Replication<'_> {
             st.period_floor = Pence::ZERO;
             st.period_income = Pence::ZERO;
             let topup = levers::topup(floor, income);
-            self.ledger.post(Account::Pct, Account::Provider(p), topup)?;
+            if topup.0 > 0 {
+                self.ledger.post(Account::Pct, Account::Provider(p), topup)?;
+            }
             self.books.topup[p] += topup.0 as i128;
             let pr = &mut self.years[y].providers[p];
             add(&mut pr.mig_topup, topup)?;
@@ -214,7 +220,9 @@ impl Replication<'_> {
             st.assurance_days = 0;
             st.assurance_spells = 0;
             let (paid, exposure) = levers::assurance_due(a, days, year_days, spells).ok_or_else(overflow)?;
-            self.ledger.post(Account::Pct, Account::Provider(p), paid)?;
+            if paid.0 > 0 {
+                self.ledger.post(Account::Pct, Account::Provider(p), paid)?;
+            }
             self.books.assurance[p] += paid.0 as i128;
             let pr = &mut self.years[y].providers[p];
             add(&mut pr.assurance_paid, paid)?;
@@ -245,8 +253,9 @@ impl Replication<'_> {
                 }
             }
         }
+        // The rest of the current month, from the first whole day (as its levers).
         if let Some(k) = self.month {
-            self.month_provider(p, k, now)?;
+            self.month_provider(p, k, now.ceil())?;
         }
         if let Some(y) = self.year {
             self.years[y].entries += 1;
