@@ -1233,6 +1233,7 @@ impl<'m> Replication<'m> {
             let surplus = pr.tariff_income.0 as i128
                 + pr.block_income.0 as i128
                 + pr.emergency_income.0 as i128
+                + pr.reinvestment_income.0 as i128
                 + pr.supplement_income.0 as i128
                 + pr.mig_topup.0 as i128
                 + pr.assurance_paid.0 as i128
@@ -1253,7 +1254,8 @@ impl<'m> Replication<'m> {
     /// A provider leaves the market. Its waiting patients are re-referred (their clocks
     /// keep running); patients in service finish there, and patients later in their
     /// pathway move when they next need a provider. A provider that is the last open
-    /// one on any of its service lines stays, since its patients would have nowhere to go.
+    /// one on any of its service lines, or the last that takes emergencies, stays,
+    /// since its patients would have nowhere to go.
     fn exit(&mut self, now: f64, p: usize, y: usize) -> Result<(), ModelError> {
         let services: Vec<usize> = (0..self.m.services.len()).filter(|&s| self.m.services[s].provider == p).collect();
         let last_on_a_line = services.iter().any(|&s| {
@@ -1262,7 +1264,12 @@ impl<'m> Replication<'m> {
                 o != s && self.m.services[o].line == line && self.choice.is_open(o) && self.m.services[o].provider != p
             })
         });
-        if last_on_a_line {
+        let providers = &self.m.config.providers;
+        let takes_emergencies = |q: usize| providers[q].emergency_service.is_some() && !providers[q].community;
+        let last_for_emergencies = self.m.config.emergency.is_some()
+            && takes_emergencies(p)
+            && !(0..providers.len()).any(|q| q != p && self.providers[q].open && takes_emergencies(q));
+        if last_on_a_line || last_for_emergencies {
             return Ok(());
         }
         self.providers[p].open = false;
