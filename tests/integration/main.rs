@@ -7,12 +7,14 @@
 //! - `cli`: the `pbrsim` command: runs, validation, bad input, golden outputs.
 //! - `calibration`: the baseline scenario against the domain brief's figures.
 //! - `docs`: the reference docs name every key and metric.
+//! - `levers`: levers for new providers, entry, petitions, reviews and tenders.
 
 mod calibration;
 mod cli;
 mod common;
 mod determinism;
 mod docs;
+mod levers;
 mod market;
 mod model;
 mod pbc;
