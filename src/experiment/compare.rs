@@ -68,17 +68,19 @@ pub struct Compared {
 }
 
 /// Labels for scenario files: the file stem, or the path as given when two stems
-/// clash.
+/// clash; a file given twice gets `#2`, `#3`... on its later labels.
 pub fn labels(paths: &[std::path::PathBuf]) -> Vec<String> {
     let stems: Vec<String> = paths
         .iter()
         .map(|p| p.file_stem().map_or_else(|| p.display().to_string(), |s| s.to_string_lossy().into()))
         .collect();
-    stems
-        .iter()
-        .zip(paths)
-        .map(|(s, p)| if stems.iter().filter(|t| *t == s).count() > 1 { p.display().to_string() } else { s.clone() })
-        .collect()
+    let mut out: Vec<String> = Vec::with_capacity(paths.len());
+    for (s, p) in stems.iter().zip(paths) {
+        let label = if stems.iter().filter(|t| *t == s).count() > 1 { p.display().to_string() } else { s.clone() };
+        let seen = out.iter().filter(|l| l.split('#').next() == Some(label.as_str())).count();
+        out.push(if seen > 0 { format!("{label}#{}", seen + 1) } else { label });
+    }
+    out
 }
 
 /// Runs every scenario (the base first) on the same replications and seed. `on_done`
@@ -134,5 +136,6 @@ mod tests {
     fn labels_are_stems_unless_they_clash() {
         let l = labels(&["a/base.toml".into(), "a/policy.toml".into(), "b/policy.toml".into()]);
         assert_eq!(l, ["base", "a/policy.toml", "b/policy.toml"]);
+        assert_eq!(labels(&["a.toml".into(), "a.toml".into()]), ["a.toml", "a.toml#2"]);
     }
 }

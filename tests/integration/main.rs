@@ -7,7 +7,9 @@
 //! - `cli`: the `pbrsim` command: runs, validation, bad input, golden outputs.
 //! - `calibration`: the baseline scenario against the domain brief's figures.
 //! - `docs`: the reference docs name every key and metric.
+//! - `analysis`: comparisons, parameter uncertainty, sweeps, shards, resume, merge.
 
+mod analysis;
 mod calibration;
 mod cli;
 mod common;
