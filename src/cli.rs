@@ -5,6 +5,7 @@
 
 mod compare;
 mod progress;
+mod rerun;
 mod run;
 mod sweep;
 mod validate;
@@ -42,6 +43,14 @@ enum Command {
     Sweep(SweepArgs),
     /// Merge the folders of a sweep's shards into one result
     Merge(MergeArgs),
+    /// Reproduce an output folder from its manifest and report whether the bytes match
+    Rerun(RerunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RerunArgs {
+    /// A folder written by `run`, `compare` or `sweep` (with its manifest.json)
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -172,6 +181,7 @@ pub fn main() -> i32 {
         Command::Compare(args) => compare::compare(&args),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
+        Command::Rerun(args) => rerun::rerun(&args),
     };
     match outcome {
         Ok(code) => code,

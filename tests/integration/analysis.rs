@@ -353,3 +353,35 @@ fn the_shipped_sweep_is_valid() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.points.len(), 11);
 }
+
+#[test]
+fn rerun_reproduces_a_folder_and_notices_a_difference() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    pbrsim()
+        .current_dir(repo(""))
+        .args(["run", "--reps", "2", "--quiet", "--out"])
+        .arg(&out)
+        .arg("tests/data/small-uncertain.toml")
+        .assert()
+        .success();
+    pbrsim()
+        .current_dir(repo(""))
+        .arg("rerun")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("same    parameters.csv"))
+        .stdout(predicate::str::contains("reproduced: all 10 outputs byte-identical"));
+    // A manifest that no longer matches its outputs (another seed) is not reproduced.
+    let path = out.join("manifest.json");
+    let text = fs::read_to_string(&path).unwrap().replace("\"seed\": 42", "\"seed\": 43");
+    fs::write(&path, text).unwrap();
+    pbrsim()
+        .current_dir(repo(""))
+        .arg("rerun")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("DIFFERS summary.csv"));
+}
