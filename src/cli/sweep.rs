@@ -89,7 +89,7 @@ pub fn sweep(args: &SweepArgs) -> io::Result<i32> {
             }
         };
         let collected = Collected::new(&runs.model, &runs.results);
-        if let Err(e) = out::write_point(dir, p.id, &collected, reps) {
+        if let Err(e) = out::write_point(dir, p.id, &collected, reps, &record.uncertain_parameters, &runs.parameters) {
             bar.finish_and_clear();
             report(format!("error: {e}"));
             return Ok(EXIT_FAILURE);

@@ -12,7 +12,8 @@
 //!   the point is complete.
 //!
 //! Merging (and a whole sweep, which merges itself) writes `points.csv`,
-//! `sweep_summary.csv`, `sweep_replications.csv`, `tornado.csv` (one-way designs) and
+//! `sweep_summary.csv`, `sweep_replications.csv`, `sweep_parameters.csv` (uncertain
+//! parameters), `tornado.csv` (one-way designs) and
 //! a `manifest.json` without timings, so merged bytes never depend on how the sweep
 //! was cut into shards or how many threads ran it.
 
@@ -27,10 +28,18 @@ use crate::experiment::Collected;
 use crate::experiment::metrics;
 use crate::experiment::sweep::{Design, Sweep};
 
-/// Names of the merged files, in the order written (`tornado.csv` only for one-way
-/// designs; the manifest last).
-pub const MERGED_FILES: [&str; 6] =
-    ["points.csv", "sweep_summary.csv", "sweep_replications.csv", "tornado.csv", "sweep.json", "manifest.json"];
+/// Names of the merged files, in the order written (`sweep_parameters.csv` only when
+/// the scenario has uncertain parameters, `tornado.csv` only for one-way designs; the
+/// manifest last).
+pub const MERGED_FILES: [&str; 7] = [
+    "points.csv",
+    "sweep_summary.csv",
+    "sweep_replications.csv",
+    "sweep_parameters.csv",
+    "tornado.csv",
+    "sweep.json",
+    "manifest.json",
+];
 
 /// Why shards could not be merged.
 #[derive(Debug, thiserror::Error)]
@@ -157,8 +166,31 @@ fn point_replications(dir: &Path, point: usize) -> PathBuf {
     dir.join("points").join(format!("{point:06}.replications.csv"))
 }
 
-/// Writes a point's results: replications first, then the summary that marks it done.
-pub fn write_point(dir: &Path, point: usize, c: &Collected, replications: usize) -> Result<(), OutputError> {
+fn point_parameters(dir: &Path, point: usize) -> PathBuf {
+    dir.join("points").join(format!("{point:06}.parameters.csv"))
+}
+
+/// Writes a point's results: replications (and, when the scenario has uncertain
+/// parameters, their draws) first, then the summary that marks the point done.
+/// `uncertain` names the uncertain parameters; `draws` holds each replication's values.
+pub fn write_point(
+    dir: &Path,
+    point: usize,
+    c: &Collected,
+    replications: usize,
+    uncertain: &[String],
+    draws: &[Vec<f64>],
+) -> Result<(), OutputError> {
+    if !uncertain.is_empty() {
+        atomic::write_with(&point_parameters(dir, point), |w| {
+            for (r, values) in draws.iter().enumerate() {
+                for (name, v) in uncertain.iter().zip(values) {
+                    writeln!(w, "{point},{r},{},{}", field(name), fmt_num(*v))?;
+                }
+            }
+            Ok(())
+        })?;
+    }
     atomic::write_with(&point_replications(dir, point), |w| {
         for r in 0..replications {
             for (p, period) in c.periods.iter().enumerate() {
@@ -277,6 +309,15 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>, MergeError> {
         }
         Ok(())
     })?;
+    if !record.uncertain_parameters.is_empty() {
+        out_file("sweep_parameters.csv", &|w| {
+            writeln!(w, "point,replication,parameter,value")?;
+            for (i, d) in dirs_of.iter().enumerate() {
+                w.write_all(&std::fs::read(point_parameters(d, i))?)?;
+            }
+            Ok(())
+        })?;
+    }
     if one_way {
         out_file("tornado.csv", &|w| tornado(w, &record, &summaries))?;
     }

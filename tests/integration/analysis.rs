@@ -385,3 +385,18 @@ fn rerun_reproduces_a_folder_and_notices_a_difference() {
         .code(1)
         .stdout(predicate::str::contains("DIFFERS summary.csv"));
 }
+
+#[test]
+fn sweeps_over_uncertain_scenarios_record_the_draws() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    sweep(&repo("tests/data/sweep-uncertain.toml"), &out, &[]).success();
+    let rows = csv(&out.join("sweep_parameters.csv"));
+    assert_eq!(rows.len(), 2 * 2 * 3, "points × replications × parameters");
+    // Every point draws the same values in replication r: common random numbers.
+    let at = |point: &str, rep: &str| -> Vec<String> {
+        rows.iter().filter(|r| r["point"] == point && r["replication"] == rep).map(|r| r["value"].clone()).collect()
+    };
+    assert_eq!(at("0", "1"), at("1", "1"));
+    assert_ne!(at("0", "0"), at("0", "1"));
+}
