@@ -154,7 +154,7 @@ fn scenario_info(c: &Compared) -> ScenarioInfo<'_> {
 }
 
 /// A scenario's subfolder: its label with path separators made safe.
-fn subfolder(label: &str) -> String {
+pub(super) fn subfolder(label: &str) -> String {
     label.chars().map(|c| if c == '/' || c == '\\' || c == ':' { '_' } else { c }).collect()
 }
 

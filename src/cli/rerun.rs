@@ -120,28 +120,37 @@ pub fn rerun(args: &RerunArgs) -> io::Result<i32> {
             return Ok(EXIT_FAILURE);
         }
     }
-    let again = match read_manifest(&fresh) {
-        Ok(m) => outputs(&m),
-        Err(e) => {
-            report(e);
-            return Ok(EXIT_FAILURE);
+    // The folders to check: the folder itself and, for a comparison, each scenario's.
+    let mut folders = vec![String::new()];
+    if manifest["command"] == "compare" {
+        for sc in manifest["scenarios"].as_array().into_iter().flatten() {
+            folders.extend(sc["label"].as_str().map(|l| format!("{}/", super::compare::subfolder(l))));
         }
-    };
+    }
     let mut differ = 0;
-    let before = outputs(&manifest);
-    for (file, sha) in &before {
-        let same = again.iter().any(|(f, s)| f == file && s == sha);
-        if !same {
+    let mut total = 0;
+    for sub in &folders {
+        let (Ok(before), Ok(again)) = (read_manifest(&args.dir.join(sub)), read_manifest(&fresh.join(sub))) else {
             differ += 1;
+            writeln!(out, "DIFFERS {sub}manifest.json (missing)")?;
+            continue;
+        };
+        let (before, again) = (outputs(&before), outputs(&again));
+        for (file, sha) in &before {
+            let same = again.iter().any(|(f, s)| f == file && s == sha);
+            total += 1;
+            if !same {
+                differ += 1;
+            }
+            writeln!(out, "{} {sub}{file}", if same { "same   " } else { "DIFFERS" })?;
         }
-        writeln!(out, "{} {file}", if same { "same   " } else { "DIFFERS" })?;
     }
     if differ == 0 {
-        writeln!(out, "reproduced: all {} outputs byte-identical", before.len())?;
+        writeln!(out, "reproduced: all {total} outputs byte-identical")?;
         Ok(0)
     } else {
         let why = if changed > 0 { " (inputs changed since)" } else { "" };
-        writeln!(out, "not reproduced: {differ} of {} outputs differ{why}", before.len())?;
+        writeln!(out, "not reproduced: {differ} of {total} outputs differ{why}")?;
         Ok(EXIT_FAILURE)
     }
 }

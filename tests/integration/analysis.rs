@@ -97,6 +97,13 @@ fn paired_comparison_is_narrower_than_unpaired() {
     assert_eq!(manifest["seed"], 42);
     assert_eq!(manifest["scenarios"].as_array().unwrap().len(), 2);
     assert_eq!(manifest["outputs"].as_array().unwrap().len(), 3);
+    pbrsim()
+        .arg("rerun")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("same    small-policy/summary.csv"))
+        .stdout(predicate::str::contains("reproduced: all 21 outputs byte-identical"));
 }
 
 #[test]
