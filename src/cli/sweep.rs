@@ -89,7 +89,10 @@ pub fn sweep(args: &SweepArgs) -> io::Result<i32> {
             }
         };
         let collected = Collected::new(&runs.model, &runs.results);
-        if let Err(e) = out::write_point(dir, p.id, &collected, reps, &record.uncertain_parameters, &runs.parameters) {
+        let providers: Vec<String> = runs.model.config().providers.iter().map(|p| p.name.clone()).collect();
+        let written =
+            out::write_point(dir, p.id, &collected, reps, &providers, &record.uncertain_parameters, &runs.parameters);
+        if let Err(e) = written {
             bar.finish_and_clear();
             report(format!("error: {e}"));
             return Ok(EXIT_FAILURE);

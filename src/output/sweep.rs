@@ -7,12 +7,13 @@
 //!   bytes in every shard of a sweep, which is how `merge` knows shards belong together
 //!   and `--resume` knows nothing changed.
 //! - `shard.json`: which shard this folder holds (only when `--shard` was given).
-//! - `points/NNNNNN.replications.csv` then `points/NNNNNN.csv`: each point's results,
+//! - `points/NNNNNN.{providers,replications,parameters}.csv` then `points/NNNNNN.csv`:
+//!   each point's results,
 //!   each file written atomically; the summary is written last, so its presence means
 //!   the point is complete.
 //!
 //! Merging (and a whole sweep, which merges itself) writes `points.csv`,
-//! `sweep_summary.csv`, `sweep_replications.csv`, `sweep_parameters.csv` (uncertain
+//! `sweep_summary.csv`, `sweep_summary_providers.csv`, `sweep_replications.csv`, `sweep_parameters.csv` (uncertain
 //! parameters), `tornado.csv` (one-way designs) and
 //! a `manifest.json` without timings, so merged bytes never depend on how the sweep
 //! was cut into shards or how many threads ran it.
@@ -31,9 +32,10 @@ use crate::experiment::sweep::{Design, Sweep};
 /// Names of the merged files, in the order written (`sweep_parameters.csv` only when
 /// the scenario has uncertain parameters, `tornado.csv` only for one-way designs; the
 /// manifest last).
-pub const MERGED_FILES: [&str; 7] = [
+pub const MERGED_FILES: [&str; 8] = [
     "points.csv",
     "sweep_summary.csv",
+    "sweep_summary_providers.csv",
     "sweep_replications.csv",
     "sweep_parameters.csv",
     "tornado.csv",
@@ -166,6 +168,10 @@ fn point_replications(dir: &Path, point: usize) -> PathBuf {
     dir.join("points").join(format!("{point:06}.replications.csv"))
 }
 
+fn point_providers(dir: &Path, point: usize) -> PathBuf {
+    dir.join("points").join(format!("{point:06}.providers.csv"))
+}
+
 fn point_parameters(dir: &Path, point: usize) -> PathBuf {
     dir.join("points").join(format!("{point:06}.parameters.csv"))
 }
@@ -173,14 +179,27 @@ fn point_parameters(dir: &Path, point: usize) -> PathBuf {
 /// Writes a point's results: replications (and, when the scenario has uncertain
 /// parameters, their draws) first, then the summary that marks the point done.
 /// `uncertain` names the uncertain parameters; `draws` holds each replication's values.
+/// `providers` names the providers, in the order of `c`.
 pub fn write_point(
     dir: &Path,
     point: usize,
     c: &Collected,
     replications: usize,
+    providers: &[String],
     uncertain: &[String],
     draws: &[Vec<f64>],
 ) -> Result<(), OutputError> {
+    atomic::write_with(&point_providers(dir, point), |w| {
+        for (p, period) in c.periods.iter().enumerate() {
+            for (i, name) in providers.iter().enumerate() {
+                for (k, m) in metrics::PROVIDER.iter().enumerate() {
+                    let cells = summary_cells(&c.providers[p][i][k]);
+                    writeln!(w, "{point},{period},{},{},{},{cells}", field(name), m.name, m.unit)?;
+                }
+            }
+        }
+        Ok(())
+    })?;
     if !uncertain.is_empty() {
         atomic::write_with(&point_parameters(dir, point), |w| {
             for (r, values) in draws.iter().enumerate() {
@@ -301,6 +320,13 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>, MergeError> {
     out_file("sweep_summary.csv", &|w| {
         writeln!(w, "point,year,metric,unit,{SUMMARY_HEADER}")?;
         summaries.iter().try_for_each(|s| w.write_all(s))
+    })?;
+    out_file("sweep_summary_providers.csv", &|w| {
+        writeln!(w, "point,year,provider,metric,unit,{SUMMARY_HEADER}")?;
+        for (i, d) in dirs_of.iter().enumerate() {
+            w.write_all(&std::fs::read(point_providers(d, i))?)?;
+        }
+        Ok(())
     })?;
     out_file("sweep_replications.csv", &|w| {
         writeln!(w, "point,replication,year,metric,value")?;

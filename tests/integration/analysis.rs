@@ -185,7 +185,14 @@ fn sweep(file: &Path, out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert 
     pbrsim().args(["sweep", "--quiet"]).arg(file).arg("--out").arg(out).args(extra).assert()
 }
 
-const MERGED: [&str; 5] = ["points.csv", "sweep_summary.csv", "sweep_replications.csv", "sweep.json", "manifest.json"];
+const MERGED: [&str; 6] = [
+    "points.csv",
+    "sweep_summary.csv",
+    "sweep_summary_providers.csv",
+    "sweep_replications.csv",
+    "sweep.json",
+    "manifest.json",
+];
 
 fn same_bytes(a: &Path, b: &Path, files: &[&str]) {
     for f in files {
@@ -222,6 +229,15 @@ fn shards_merge_into_the_same_bytes_as_one_run() {
         )
     };
     assert!(referrals("0") < referrals("2") && referrals("2") < referrals("4"));
+    // Provider summaries: the swept market forces factor moves the trust's tariff income.
+    let providers = csv(&whole.join("sweep_summary_providers.csv"));
+    let income = |p: &str| {
+        let row = providers.iter().find(|r| {
+            r["point"] == p && r["year"] == "all" && r["provider"] == "town_ft" && r["metric"] == "tariff_income_gbp"
+        });
+        num(row.unwrap(), "mean")
+    };
+    assert!(income("1") > income("0"), "mff 1.1 pays more than mff 1.0");
     // A missing shard is reported, not silently merged.
     pbrsim()
         .args(["merge"])
