@@ -67,6 +67,17 @@ pub enum Design {
     OneWay,
 }
 
+impl Design {
+    /// The design's name in sweep files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Grid => "grid",
+            Self::LatinHypercube => "latin_hypercube",
+            Self::OneWay => "one_way",
+        }
+    }
+}
+
 /// A sweep file.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

@@ -375,6 +375,12 @@ fn the_shipped_sweep_is_valid() {
     let s = pbrsim::experiment::sweep::Sweep::load(&repo("scenarios/sweeps/pbc-retention.toml"))
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.points.len(), 11);
+    pbrsim()
+        .arg("validate")
+        .arg(repo("scenarios/sweeps/pbc-retention.toml"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("sweep of 11 points (grid design)"));
 }
 
 #[test]
