@@ -429,3 +429,36 @@ fn sweeps_over_uncertain_scenarios_record_the_draws() {
     assert_eq!(at("0", "1"), at("1", "1"));
     assert_ne!(at("0", "0"), at("0", "1"));
 }
+
+#[test]
+fn latin_hypercube_sweeps_run_from_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("lhs.toml");
+    let scenario = repo("tests/data/small.toml").display().to_string();
+    fs::write(
+        &file,
+        format!(
+            "scenario = {scenario:?}\ndesign = \"latin_hypercube\"\npoints = 4\nseed = 7\nreplications = 2\n\n[[parameter]]\npath = \"providers.town_ft.mff\"\nmin = 1.0\nmax = 1.2\n\n[[parameter]]\npath = \"pct.allocation_per_head_gbp\"\nmin = 1500\nmax = 1700\n"
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    sweep(&file, &out, &[]).success();
+    let points = csv(&out.join("points.csv"));
+    assert_eq!(points.len(), 4);
+    let mut strata: Vec<usize> =
+        points.iter().map(|p| ((num(p, "providers.town_ft.mff") - 1.0) / 0.05).floor() as usize).collect();
+    strata.sort_unstable();
+    assert_eq!(strata, [0, 1, 2, 3], "one point per stratum");
+    let summary = csv(&out.join("sweep_summary.csv"));
+    let allocation: Vec<f64> = summary
+        .iter()
+        .filter(|r| r["year"] == "all" && r["metric"] == "pct_allocation_gbp")
+        .map(|r| num(r, "mean"))
+        .collect();
+    let per_head: Vec<f64> = points.iter().map(|p| num(p, "pct.allocation_per_head_gbp")).collect();
+    // The allocation follows the drawn allocation per head, point by point.
+    let ratios: Vec<f64> = allocation.iter().zip(&per_head).map(|(a, h)| a / h).collect();
+    // (to a few pence: the allocation accrues in whole pence by day)
+    assert!(ratios.iter().all(|r| (r / ratios[0] - 1.0).abs() < 1e-4), "{ratios:?}");
+}
