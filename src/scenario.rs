@@ -133,13 +133,16 @@ pub fn load(path: &Path) -> Result<Loaded, ScenarioError> {
         merge(&mut merged, child.clone());
     }
     merged.remove("extends");
+    // A `[sweep]` table is read by `pbrsim sweep` (see `experiment::sweep`), not part
+    // of the scenario; nor is one inherited through `extends`.
+    let has_sweep = merged.remove("sweep").is_some();
     let chain = Chain { files: &files, tables: &tables, merged: &merged };
     let mut nominal = merged.clone();
     let uncertain = uncertain::extract(&mut nominal).map_err(|bad| {
         let problems = bad.into_iter().map(|(path, message)| validate::Problem { path, message, help: None }).collect();
         invalid(&files, chain.diagnostics(problems))
     })?;
-    let scenario = if files.len() == 1 && uncertain.is_empty() {
+    let scenario = if files.len() == 1 && uncertain.is_empty() && !has_sweep {
         // The typed parser locates syntax and type errors most precisely.
         parse_one(&files)?
     } else {

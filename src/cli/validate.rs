@@ -54,12 +54,12 @@ pub fn validate(args: &ValidateArgs) -> io::Result<i32> {
     Ok(if failed > 0 { EXIT_BAD_INPUT } else { 0 })
 }
 
-/// Whether a file is a sweep file rather than a scenario: it has `[[parameter]]`.
+/// Whether a file holds a sweep: a sweep file (`scenario` and `[[parameter]]`) or a
+/// scenario with its own `[sweep]` table (checked as a sweep, which loads the scenario).
 fn is_sweep(path: &std::path::Path) -> bool {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|t| toml::from_str::<toml::Table>(&t).ok())
-        .is_some_and(|t| t.contains_key("parameter") && t.contains_key("scenario"))
+    std::fs::read_to_string(path).ok().and_then(|t| toml::from_str::<toml::Table>(&t).ok()).is_some_and(|t| {
+        (t.contains_key("parameter") && t.contains_key("scenario")) || t.get("sweep").is_some_and(toml::Value::is_table)
+    })
 }
 
 fn describe(w: &mut impl Write, path: &std::path::Path, model: &Model) -> io::Result<()> {

@@ -1,6 +1,7 @@
 //! Sweeps: one scenario run at many points of its parameter space.
 //!
-//! A sweep file names a scenario, a design and parameter paths (`pbc.retention`,
+//! A sweep file (or a scenario's own `[sweep]` table) names a scenario, a design and
+//! parameter paths (`pbc.retention`,
 //! `providers.istc_north.mff`, ...; see [`crate::scenario::uncertain::resolve`]). The
 //! design turns them into numbered points: a grid (the product of each parameter's
 //! list or range), a Latin hypercube of N points, or one-way sensitivity (the base,
@@ -82,8 +83,10 @@ impl Design {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SweepSpec {
-    /// The scenario file, relative to the sweep file.
-    pub scenario: String,
+    /// The scenario file, relative to the sweep file; in a scenario's own `[sweep]`
+    /// table, absent (the scenario itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
     #[serde(default)]
     pub design: Design,
     /// Points of a Latin hypercube.
@@ -191,11 +194,24 @@ impl Sweep {
     pub fn load(path: &Path) -> Result<Self, SweepError> {
         let text = std::fs::read_to_string(path).map_err(|source| SweepError::Read { path: path.into(), source })?;
         let invalid = |message: String| SweepError::Invalid { path: path.into(), message };
-        let spec: SweepSpec = toml::from_str(&text).map_err(|e| invalid(e.to_string().trim_end().to_string()))?;
+        let table: toml::Table = toml::from_str(&text).map_err(|e| invalid(e.to_string().trim_end().to_string()))?;
+        // A scenario may carry its own sweep in a `[sweep]` table.
+        let embedded = matches!(table.get("sweep"), Some(toml::Value::Table(_)));
+        let spec: SweepSpec = if embedded {
+            toml::Value::Table(table.get("sweep").and_then(toml::Value::as_table).cloned().unwrap_or_default())
+                .try_into()
+                .map_err(|e: toml::de::Error| invalid(format!("[sweep]: {}", e.to_string().trim_end())))?
+        } else {
+            toml::from_str(&text).map_err(|e| invalid(e.to_string().trim_end().to_string()))?
+        };
         if spec.parameters.is_empty() {
             return Err(invalid("a sweep needs at least one [[parameter]]".into()));
         }
-        let scenario_path = path.parent().unwrap_or(Path::new(".")).join(&spec.scenario);
+        let scenario_path = match (&spec.scenario, embedded) {
+            (None, true) => path.to_path_buf(),
+            (Some(s), _) => path.parent().unwrap_or(Path::new(".")).join(s),
+            (None, false) => return Err(invalid("a sweep file needs `scenario`, the scenario file to sweep".into())),
+        };
         let scenario = scenario::load(&scenario_path)?;
         let mut at = Vec::new();
         for (i, p) in spec.parameters.iter().enumerate() {

@@ -462,3 +462,23 @@ fn latin_hypercube_sweeps_run_from_the_cli() {
     // (to a few pence: the allocation accrues in whole pence by day)
     assert!(ratios.iter().all(|r| (r / ratios[0] - 1.0).abs() < 1e-4), "{ratios:?}");
 }
+
+#[test]
+fn a_scenario_may_carry_its_own_sweep() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("own.toml");
+    let base = repo("tests/data/small.toml").display().to_string();
+    fs::write(
+        &file,
+        format!(
+            "extends = {base:?}\n\n[sweep]\nreplications = 2\n\n[[sweep.parameter]]\npath = \"providers.town_ft.mff\"\nvalues = [1.0, 1.2]\n"
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    sweep(&file, &out, &[]).success();
+    assert_eq!(csv(&out.join("points.csv")).len(), 2);
+    // `run` runs the scenario itself; `validate` checks the sweep too.
+    pbrsim().args(["run", "--reps", "2", "--quiet", "--out"]).arg(tmp.path().join("run")).arg(&file).assert().success();
+    pbrsim().arg("validate").arg(&file).assert().success().stdout(predicate::str::contains("sweep of 2 points"));
+}
