@@ -242,7 +242,12 @@ impl Sweep {
         }
         let sweep = Self { path: path.into(), text, spec, scenario, at, base, points, settings };
         for p in &sweep.points {
-            sweep.point_scenario(p)?;
+            let loaded = sweep.point_scenario(p)?;
+            loaded.config().map_err(|source| SweepError::Point {
+                point: p.id,
+                values: sweep.describe(p),
+                source: Box::new(source),
+            })?;
         }
         Ok(sweep)
     }
