@@ -4,8 +4,11 @@
 //! be written); 2 bad input (a scenario file or a command-line argument is wrong).
 
 mod calibrate;
+mod compare;
 mod progress;
+mod rerun;
 mod run;
+mod sweep;
 mod validate;
 
 use std::path::PathBuf;
@@ -35,6 +38,14 @@ enum Command {
     Run(RunArgs),
     /// Check scenario files without running them, and show their expected load
     Validate(ValidateArgs),
+    /// Compare policies against a base on common random numbers (paired differences)
+    Compare(CompareArgs),
+    /// Run a sweep over parameter values (or one shard of it)
+    Sweep(SweepArgs),
+    /// Merge the folders of a sweep's shards into one result
+    Merge(MergeArgs),
+    /// Reproduce an output folder from its manifest and report whether the bytes match
+    Rerun(RerunArgs),
     /// Run a scenario and check it against its [[calibration]] targets (exit 1 if any is missed)
     Calibrate(CalibrateArgs),
 }
@@ -52,6 +63,87 @@ pub struct CalibrateArgs {
     /// Worker threads (default: one per core); results do not depend on it
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub threads: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct RerunArgs {
+    /// A folder written by `run`, `compare` or `sweep` (with its manifest.json)
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The base scenario, then one or more policy scenarios (TOML)
+    #[arg(required = true, num_args = 2..)]
+    pub scenarios: Vec<PathBuf>,
+    /// Replications (default: the base scenario's simulation.replications)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
+    pub reps: Option<u32>,
+    /// Master seed for every scenario (default: the base scenario's simulation.seed)
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: one per core); results do not depend on it
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub threads: Option<u32>,
+    /// Output directory (default: output/compare-<base file stem>)
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print nothing but errors
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// A shard `K/N` of a sweep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub k: usize,
+    pub n: usize,
+}
+
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    let err = || format!("expected K/N with 1 <= K <= N, such as 2/8; got `{s}`");
+    let (k, n) = s.split_once('/').ok_or_else(err)?;
+    let (k, n): (usize, usize) = (k.trim().parse().map_err(|_| err())?, n.trim().parse().map_err(|_| err())?);
+    if k == 0 || k > n { Err(err()) } else { Ok(Shard { k, n }) }
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Sweep file (TOML)
+    pub sweep: PathBuf,
+    /// Output directory
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Run only shard K of N (points K-1, K-1+N, ...); merge the shards with `pbrsim merge`
+    #[arg(long, value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+    /// Continue a sweep in --out: skip the points already complete
+    #[arg(long)]
+    pub resume: bool,
+    /// Worker threads (default: one per core); results do not depend on it
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub threads: Option<u32>,
+    /// Print nothing but errors
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Folders written by `pbrsim sweep --shard`
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Output directory
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Print nothing but errors
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Worker threads: as asked, or one per core.
+pub fn threads(asked: Option<u32>) -> usize {
+    asked.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), |t| t as usize)
 }
 
 #[derive(Debug, Args)]
@@ -104,6 +196,10 @@ pub fn main() -> i32 {
     let outcome = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Validate(args) => validate::validate(&args),
+        Command::Compare(args) => compare::compare(&args),
+        Command::Sweep(args) => sweep::sweep(&args),
+        Command::Merge(args) => sweep::merge(&args),
+        Command::Rerun(args) => rerun::rerun(&args),
         Command::Calibrate(args) => calibrate::calibrate(&args),
     };
     match outcome {

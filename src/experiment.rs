@@ -5,12 +5,15 @@
 //! in completion order, so every output is byte-identical whatever the thread count.
 
 pub mod calibration;
+pub mod compare;
 pub mod metrics;
 pub mod stats;
+pub mod sweep;
 
 use rayon::prelude::*;
 
 use crate::model::{Model, ModelError, ReplicationResult, YearRecord};
+use crate::scenario::{Loaded, ScenarioError};
 
 pub use stats::{Summary, summarise};
 
@@ -62,6 +65,110 @@ pub fn run(model: &Model, settings: Settings, on_done: &(dyn Fn() + Sync)) -> Re
             res.map_err(|source| RunError::Replication { replication: r as u64, seed: settings.seed, source })
         })
         .collect()
+}
+
+/// Why a scenario's experiment could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ExperimentError {
+    #[error("{0}")]
+    Scenario(#[from] ScenarioError),
+    #[error("error: {path}: {source}")]
+    Model { path: String, source: ModelError },
+    #[error(
+        "error: replication {replication}: the parameters drawn ({values}) make an invalid scenario; narrow their distributions\n{source}"
+    )]
+    Draw { replication: u64, values: String, source: Box<ScenarioError> },
+    #[error(
+        "error: replication {replication}: the parameters drawn change the number of {what} ({nominal} nominal, {drawn} drawn)"
+    )]
+    Shape { replication: u64, what: &'static str, nominal: usize, drawn: usize },
+    #[error("error: {0}")]
+    Run(#[from] RunError),
+}
+
+impl ExperimentError {
+    /// Whether the input was at fault (exit code 2) rather than the run (exit code 1).
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, Self::Run(_))
+    }
+}
+
+/// A scenario's replications: the nominal model (uncertain parameters at their
+/// means; it names the entities), the results in replication order and, per
+/// replication, the values drawn for the uncertain parameters.
+#[derive(Debug)]
+pub struct Runs {
+    pub model: Model,
+    pub results: Vec<ReplicationResult>,
+    pub parameters: Vec<Vec<f64>>,
+}
+
+/// The nominal model of a scenario.
+pub fn nominal_model(loaded: &Loaded) -> Result<Model, ExperimentError> {
+    let config = loaded.config()?;
+    Model::new(config).map_err(|source| ExperimentError::Model { path: loaded.path.display().to_string(), source })
+}
+
+/// Runs a scenario's replications. Without uncertain parameters every replication
+/// shares one model; with them, replication `r` builds its own from its draws.
+/// Either way replication `r` depends only on `(scenario, seed, r)`.
+pub fn run_scenario(loaded: &Loaded, settings: Settings, on_done: &(dyn Fn() + Sync)) -> Result<Runs, ExperimentError> {
+    let model = nominal_model(loaded)?;
+    if loaded.uncertain.is_empty() {
+        let results = run(&model, settings, on_done)?;
+        let parameters = vec![Vec::new(); results.len()];
+        return Ok(Runs { model, results, parameters });
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.threads)
+        .build()
+        .map_err(|e| RunError::ThreadPool { threads: settings.threads, message: e.to_string() })?;
+    let nominal = model.config();
+    let shape = |c: &crate::model::Config| [c.practices.len(), c.lines.len(), c.providers.len()];
+    let drawn: Vec<Result<(Vec<f64>, ReplicationResult), ExperimentError>> = pool.install(|| {
+        (0..settings.replications as u64)
+            .into_par_iter()
+            .map(|r| {
+                let (values, scenario) = loaded.draw(settings.seed, r);
+                let bad = |source: ScenarioError| ExperimentError::Draw {
+                    replication: r,
+                    values: loaded
+                        .uncertain
+                        .iter()
+                        .zip(&values)
+                        .map(|(u, v)| format!("{} = {v}", u.name))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    source: Box::new(source),
+                };
+                let config = scenario.and_then(|s| loaded.config_of(&s)).map_err(bad)?;
+                for ((what, n), d) in
+                    ["practices", "service lines", "providers"].into_iter().zip(shape(nominal)).zip(shape(&config))
+                {
+                    if n != d {
+                        return Err(ExperimentError::Shape { replication: r, what, nominal: n, drawn: d });
+                    }
+                }
+                let m = Model::new(config)
+                    .map_err(|source| ExperimentError::Model { path: loaded.path.display().to_string(), source })?;
+                let out = m.run_replication(settings.seed, r).map_err(|source| RunError::Replication {
+                    replication: r,
+                    seed: settings.seed,
+                    source,
+                })?;
+                on_done();
+                Ok((values, out))
+            })
+            .collect()
+    });
+    let mut results = Vec::with_capacity(drawn.len());
+    let mut parameters = Vec::with_capacity(drawn.len());
+    for d in drawn {
+        let (values, out) = d?;
+        results.push(out);
+        parameters.push(values);
+    }
+    Ok(Runs { model, results, parameters })
 }
 
 /// The whole-horizon record of a replication.

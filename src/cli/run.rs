@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use pbrsim::experiment::{self, Collected, Settings, metrics, summarise};
-use pbrsim::model::Model;
-use pbrsim::output::{self, ExtendedFile, RunInfo, ScenarioInfo, fmt_num};
+use pbrsim::output::{self, ExtendedFile, RunInfo, ScenarioInfo, UncertainInfo, fmt_num};
 use pbrsim::scenario;
 
 use super::{EXIT_BAD_INPUT, EXIT_FAILURE, RunArgs, progress, report};
@@ -31,14 +30,10 @@ pub fn run(args: &RunArgs) -> io::Result<i32> {
             return Ok(EXIT_BAD_INPUT);
         }
     };
-    let model = match loaded.config().map_err(|e| e.to_string()).and_then(|c| Model::new(c).map_err(|e| e.to_string()))
-    {
-        Ok(m) => m,
-        Err(e) => {
-            report(format!("error: {}: {e}", args.scenario.display()));
-            return Ok(EXIT_BAD_INPUT);
-        }
-    };
+    if let Err(e) = experiment::nominal_model(&loaded) {
+        report(e);
+        return Ok(EXIT_BAD_INPUT);
+    }
     let mut resolved = loaded.scenario.clone();
     if let Some(reps) = args.reps {
         resolved.simulation.replications = reps;
@@ -56,16 +51,18 @@ pub fn run(args: &RunArgs) -> io::Result<i32> {
 
     let started = Instant::now();
     let bar = progress::bar(settings.replications as u64, args.quiet);
-    let results = experiment::run(&model, settings, &|| bar.inc(1));
+    let runs = experiment::run_scenario(&loaded, settings, &|| bar.inc(1));
     bar.finish_and_clear();
-    let results = match results {
+    let runs = match runs {
         Ok(r) => r,
         Err(e) => {
-            report(format!("error: {e}"));
-            return Ok(EXIT_FAILURE);
+            let bad = e.is_bad_input();
+            report(e);
+            return Ok(if bad { EXIT_BAD_INPUT } else { EXIT_FAILURE });
         }
     };
-    let collected = Collected::new(&model, &results);
+    let model = &runs.model;
+    let collected = Collected::new(model, &runs.results);
     let info = RunInfo {
         pbrsim_version: env!("CARGO_PKG_VERSION"),
         scenario: ScenarioInfo {
@@ -86,8 +83,10 @@ pub fn run(args: &RunArgs) -> io::Result<i32> {
         wall_seconds: started.elapsed().as_secs_f64(),
         years: model.config().calendar.years.iter().map(|y| y.label.clone()).collect(),
         resolved_scenario: &resolved,
+        uncertain_parameters: loaded.uncertain.iter().map(UncertainInfo::of).collect(),
+        draws: &runs.parameters,
     };
-    if let Err(e) = output::write_run(&out_dir, &model, &collected, &info) {
+    if let Err(e) = output::write_run(&out_dir, model, &collected, &info) {
         report(format!("error: {e}"));
         return Ok(EXIT_FAILURE);
     }

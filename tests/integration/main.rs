@@ -7,8 +7,10 @@
 //! - `cli`: the `pbrsim` command: runs, validation, bad input, golden outputs.
 //! - `calibration`: the baseline scenario against the domain brief's figures.
 //! - `docs`: the reference docs name every key and metric.
+//! - `analysis`: comparisons, parameter uncertainty, sweeps, shards, resume, merge.
 //! - `levers`: levers for new providers, entry, petitions, reviews and tenders.
 
+mod analysis;
 mod calibration;
 mod cli;
 mod common;
