@@ -3,6 +3,7 @@
 //! Exit codes: 0 success; 1 the run failed (an invariant was violated, a file could not
 //! be written); 2 bad input (a scenario file or a command-line argument is wrong).
 
+mod plot;
 mod progress;
 mod run;
 mod validate;
@@ -34,6 +35,10 @@ enum Command {
     Run(RunArgs),
     /// Check scenario files without running them, and show their expected load
     Validate(ValidateArgs),
+    /// Draw charts (charts/*.png and charts/*.svg) from an output directory
+    Plot(DirArgs),
+    /// Write report.html, a self-contained report with charts, from an output directory
+    Report(DirArgs),
 }
 
 #[derive(Debug, Args)]
@@ -52,6 +57,18 @@ pub struct RunArgs {
     /// Output directory (default: output/<scenario file stem>)
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// After the run, draw the charts and write report.html into the output directory
+    #[arg(long)]
+    pub report: bool,
+    /// Print nothing but errors
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DirArgs {
+    /// Output directory written by `pbrsim run`
+    pub dir: PathBuf,
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
@@ -86,6 +103,8 @@ pub fn main() -> i32 {
     let outcome = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Validate(args) => validate::validate(&args),
+        Command::Plot(args) => plot::plot(&args.dir, args.quiet),
+        Command::Report(args) => plot::report(&args.dir, args.quiet),
     };
     match outcome {
         Ok(code) => code,
