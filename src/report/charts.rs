@@ -480,7 +480,7 @@ fn comparison(o: &Outputs) -> Result<Figure, String> {
         Section::Comparison,
         &format!("Paired differences from the base, {period}"),
         ("Difference from the base mean (%)", "Metric"),
-        "Dot: mean paired difference (scenario − base) over the base mean; whiskers: 95% confidence interval.",
+        "Dot: mean paired difference (scenario − base) over the base mean; whiskers: 95% confidence interval. Metrics whose base mean is 0 are left out.",
         Plot::Dots {
             categories: metrics,
             series: scenarios,

@@ -19,6 +19,7 @@ use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, Ranged, Value
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::figure::{DotRow, Figure, Interval, LineSeries, Mark, Plot, Point, RefLine, Spread};
 
@@ -36,8 +37,8 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(0xE6, 0x9F, 0x00), // orange
     RGBColor(0x56, 0xB4, 0xE9), // sky blue
     RGBColor(0xCC, 0x79, 0xA7), // reddish purple
-    RGBColor(0xF0, 0xE4, 0x42), // yellow
     RGBColor(0x00, 0x00, 0x00), // black
+    RGBColor(0xF0, 0xE4, 0x42), // yellow, last: faint on white
 ];
 const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
 const GREY: RGBColor = RGBColor(0x5A, 0x5A, 0x5A);
@@ -182,8 +183,14 @@ fn draw<DB: DrawingBackend>(fig: &Figure, root: &DrawingArea<DB, Shift>) -> Draw
     let (w, h) = root.dim_in_pixel();
     let (w, h) = (w as i32, h as i32);
     root.draw(&Text::new(fig.title.clone(), (20, 14), font(TITLE))).map_err(err)?;
-    root.draw(&Text::new(fig.note.clone(), (20, h - 50), font(FOOT).color(&GREY))).map_err(err)?;
-    root.draw(&Text::new(fig.caption.clone(), (20, h - 26), font(FOOT).color(&GREY))).map_err(err)?;
+    // The note wraps to the width; the caption is always the last line.
+    let mut foot = wrap(&fig.note, FOOT, w - 40);
+    foot.push(fig.caption.clone());
+    let foot_h = foot.len() as i32 * 23 + 8;
+    for (i, line) in foot.iter().enumerate() {
+        let y = h - foot_h + i as i32 * 23;
+        root.draw(&Text::new(line.clone(), (20, y), font(FOOT).color(&GREY))).map_err(err)?;
+    }
 
     let legend = fig.plot.legend();
     let show_legend = legend.len() > 1;
@@ -193,7 +200,7 @@ fn draw<DB: DrawingBackend>(fig: &Figure, root: &DrawingArea<DB, Shift>) -> Draw
     } else {
         0
     };
-    let body = root.margin(56, 62, 8, 14);
+    let body = root.margin(56, foot_h as u32 + 10, 8, 14);
     let (plot_area, legend_area) = body.split_horizontally(w - 22 - legend_w);
     if show_legend {
         draw_legend(&legend_area, &legend)?;
@@ -207,8 +214,26 @@ fn draw<DB: DrawingBackend>(fig: &Figure, root: &DrawingArea<DB, Shift>) -> Draw
             dots(fig, &plot_area, categories, series.len(), rows, refs, *horizontal, *label_categories, *zero)
         }
     }?;
-    let _ = h;
     Ok(())
+}
+
+/// Splits `text` into lines no wider than `width` pixels, at spaces.
+fn wrap(text: &str, size: f64, width: i32) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let candidate = if line.is_empty() { word.to_owned() } else { format!("{line} {word}") };
+        if text_width(&candidate, size) > width && !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+            line = word.to_owned();
+        } else {
+            line = candidate;
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// Width of `s` in pixels at `size` with the bundled font.
@@ -315,7 +340,7 @@ fn lines<DB: DrawingBackend>(
     for (i, s) in series.iter().enumerate() {
         let col = colour(i);
         // Whiskered series are dodged sideways so their bars do not hide each other.
-        let dodge = if s.spread == Spread::Whiskers && k > 1 { (i as f64 - (k - 1) as f64 / 2.0) * 0.06 } else { 0.0 };
+        let dodge = if s.spread == Spread::Whiskers && k > 1 { (i as f64 - (k - 1) as f64 / 2.0) * 0.04 } else { 0.0 };
         for run in runs(&s.points) {
             let line: Vec<(f64, f64)> = run.iter().map(|(x, p)| (x + dodge, p.mid)).collect();
             chart.draw_series(std::iter::once(PathElement::new(line.clone(), col.stroke_width(3)))).map_err(err)?;
@@ -425,7 +450,11 @@ enum Shape {
     Ring((f64, f64), u32, RGBAColor),
     Path(Vec<(f64, f64)>, RGBAColor, u32),
     Dashed(Vec<(f64, f64)>, RGBAColor),
-    Label((f64, f64), (i32, i32), String),
+    /// A whisker's end cap, a fixed number of pixels wide whatever the scale; across
+    /// a horizontal whisker if `true`.
+    Cap((f64, f64), bool, RGBAColor),
+    /// Text at an offset in pixels from a point; right-aligned and above if `true`.
+    Label((f64, f64), (i32, i32), String, bool),
 }
 
 fn paint<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType = f64>>(
@@ -443,9 +472,19 @@ fn paint<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType = f
                 chart.draw_series(std::iter::once(PathElement::new(v, c.stroke_width(w)))).map(|_| ())
             }
             Shape::Dashed(v, c) => chart.draw_series(DashedLineSeries::new(v, 10, 6, c.stroke_width(2))).map(|_| ()),
-            Shape::Label(p, off, text) => chart
-                .draw_series(std::iter::once(EmptyElement::at(p) + Text::new(text, off, font(TICK).color(&REF))))
-                .map(|_| ()),
+            Shape::Cap(p, across, c) => {
+                let ends = if across { vec![(0, -7), (0, 7)] } else { vec![(-7, 0), (7, 0)] };
+                chart
+                    .draw_series(std::iter::once(EmptyElement::at(p) + PathElement::new(ends, c.stroke_width(2))))
+                    .map(|_| ())
+            }
+            Shape::Label(p, off, text, right) => {
+                let mut style = font(TICK).color(&REF);
+                if right {
+                    style = style.pos(Pos::new(HPos::Right, VPos::Bottom));
+                }
+                chart.draw_series(std::iter::once(EmptyElement::at(p) + Text::new(text, off, style))).map(|_| ())
+            }
         }
         .map_err(err)?;
     }
@@ -457,12 +496,15 @@ fn rgba(c: RGBColor, alpha: f64) -> RGBAColor {
 }
 
 /// Whisker marks: a line from `lo` to `hi` at category position `c`, with caps.
+/// Nothing for an interval of zero width (a value that does not vary).
 fn whisker_shapes(horizontal: bool, c: f64, lo: f64, hi: f64, col: RGBAColor) -> Vec<Shape> {
-    let cap = 0.08;
+    if lo == hi {
+        return vec![];
+    }
     vec![
         Shape::Path(vec![at(horizontal, c, lo), at(horizontal, c, hi)], col, 2),
-        Shape::Path(vec![at(horizontal, c - cap, lo), at(horizontal, c + cap, lo)], col, 2),
-        Shape::Path(vec![at(horizontal, c - cap, hi), at(horizontal, c + cap, hi)], col, 2),
+        Shape::Cap(at(horizontal, c, lo), horizontal, col),
+        Shape::Cap(at(horizontal, c, hi), horizontal, col),
     ]
 }
 
@@ -471,9 +513,13 @@ fn ref_shapes(horizontal: bool, refs: &[RefLine], n: usize) -> Vec<Shape> {
     let mut v = Vec::new();
     for r in refs {
         v.push(Shape::Dashed(vec![at(horizontal, c0, r.value), at(horizontal, c1, r.value)], rgba(REF, 1.0)));
-        // Beside the top end of a vertical line; above the start of a horizontal one.
-        let (anchor, off) = if horizontal { (at(true, c1, r.value), (6, 2)) } else { ((c0, r.value), (8, -24)) };
-        v.push(Shape::Label(anchor, off, r.label.clone()));
+        // Beside the top end of a vertical line; above the far end of a horizontal one,
+        // where the first categories' data are not.
+        if horizontal {
+            v.push(Shape::Label(at(true, c1, r.value), (6, 2), r.label.clone(), false));
+        } else {
+            v.push(Shape::Label((c1, r.value), (-8, -4), r.label.clone(), true));
+        }
     }
     v
 }
@@ -585,7 +631,9 @@ fn dots<DB: DrawingBackend>(
         ));
     }
     for r in rows {
-        let x = position(horizontal, n, r.category) + dodge(r.series);
+        // Series run top to bottom (left to right) in legend order.
+        let d = dodge(r.series);
+        let x = position(horizontal, n, r.category) + if horizontal { -d } else { d };
         let col = colour(r.series);
         for (j, &v) in r.points.iter().enumerate().filter(|(_, v)| v.is_finite()) {
             // Replications are spread a little across the category so they do not sit
