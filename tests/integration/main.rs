@@ -7,6 +7,7 @@
 //! - `cli`: the `pbrsim` command: runs, validation, bad input, golden outputs.
 //! - `calibration`: the baseline scenario against the domain brief's figures.
 //! - `docs`: the reference docs name every key and metric.
+//! - `report`: charts and the HTML report drawn from real runs.
 
 mod calibration;
 mod cli;
@@ -17,3 +18,4 @@ mod market;
 mod model;
 mod pbc;
 mod queueing;
+mod report;
