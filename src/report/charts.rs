@@ -131,10 +131,20 @@ fn waiting_18_weeks(o: &Outputs) -> Result<Figure, String> {
 
 fn waiting_list(o: &Outputs) -> Result<Figure, String> {
     need(&o.system, "waiting_list_end", "replications.csv")?;
+    // Only the total gets a fan: overlapping fans turn to mud. The two lists that
+    // make it up are their medians.
+    let median_only = |metric, name| {
+        let mut s = system_series(o, metric, name, Spread::Whiskers, 1.0);
+        s.points = o.run.years.iter().map(|y| fan(o.system.get(y, "", metric), 1.0)).collect();
+        for p in s.points.iter_mut().flatten() {
+            (p.inner, p.outer) = (None, None);
+        }
+        s
+    };
     let series = vec![
         system_series(o, "waiting_list_end", "All lists", Spread::Fan, 1.0),
-        system_series(o, "waiting_first_outpatient_end", "First outpatient", Spread::Fan, 1.0),
-        system_series(o, "waiting_admission_end", "Admission", Spread::Fan, 1.0),
+        median_only("waiting_first_outpatient_end", "First outpatient (median)"),
+        median_only("waiting_admission_end", "Admission (median)"),
     ];
     let series = series.into_iter().filter(|s| s.points.iter().any(Option::is_some)).collect();
     Ok(figure(
@@ -273,7 +283,7 @@ fn pct_spending(o: &Outputs) -> Result<Figure, String> {
     // The rest of the allocation: positive is unspent, negative an overspend.
     let spent: Vec<f64> = (0..periods.len()).map(|i| stacks.iter().map(|(_, v)| v[i]).sum()).collect();
     let unspent: Vec<f64> = periods.iter().zip(&spent).map(|(y, s)| mean(y, "pct_allocation_gbp") - s).collect();
-    stacks.push(("Unspent (negative: overspent)".into(), unspent));
+    stacks.push(("Not spent on modelled care".into(), unspent));
     let allocation = periods.iter().map(|y| mean_ci(o.system.get(y, "", "pct_allocation_gbp"), 1e-6)).collect();
     Ok(figure(
         o,
@@ -281,7 +291,7 @@ fn pct_spending(o: &Outputs) -> Result<Figure, String> {
         Section::Money,
         "Where the PCT's allocation went",
         ("£ million", "Period"),
-        "Bars: mean payments by kind across replications; black dot: the allocation. Bars stop at the allocation unless it was overspent.",
+        "Bars: mean payments by kind across replications; black dot: the allocation, which also pays for care pbrsim does not model (the rest of the bar). A negative rest is an overspend.",
         Plot::Stacked { categories, stacks, marker: Some(("Allocation".into(), allocation)), horizontal: true },
     ))
 }

@@ -453,8 +453,9 @@ enum Shape {
     /// A whisker's end cap, a fixed number of pixels wide whatever the scale; across
     /// a horizontal whisker if `true`.
     Cap((f64, f64), bool, RGBAColor),
-    /// Text at an offset in pixels from a point; right-aligned and above if `true`.
-    Label((f64, f64), (i32, i32), String, bool),
+    /// Text at an offset in pixels from a point, its right end there (the text ends
+    /// at the point, so it stays inside the plot at the far edge).
+    Label((f64, f64), (i32, i32), String, VPos),
 }
 
 fn paint<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType = f64>>(
@@ -478,11 +479,8 @@ fn paint<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType = f
                     .draw_series(std::iter::once(EmptyElement::at(p) + PathElement::new(ends, c.stroke_width(2))))
                     .map(|_| ())
             }
-            Shape::Label(p, off, text, right) => {
-                let mut style = font(TICK).color(&REF);
-                if right {
-                    style = style.pos(Pos::new(HPos::Right, VPos::Bottom));
-                }
+            Shape::Label(p, off, text, v) => {
+                let style = font(TICK).color(&REF).pos(Pos::new(HPos::Right, v));
                 chart.draw_series(std::iter::once(EmptyElement::at(p) + Text::new(text, off, style))).map(|_| ())
             }
         }
@@ -513,12 +511,12 @@ fn ref_shapes(horizontal: bool, refs: &[RefLine], n: usize) -> Vec<Shape> {
     let mut v = Vec::new();
     for r in refs {
         v.push(Shape::Dashed(vec![at(horizontal, c0, r.value), at(horizontal, c1, r.value)], rgba(REF, 1.0)));
-        // Beside the top end of a vertical line; above the far end of a horizontal one,
+        // Left of the top end of a vertical line; above the far end of a horizontal one,
         // where the first categories' data are not.
         if horizontal {
-            v.push(Shape::Label(at(true, c1, r.value), (6, 2), r.label.clone(), false));
+            v.push(Shape::Label(at(true, c1, r.value), (-8, 2), r.label.clone(), VPos::Top));
         } else {
-            v.push(Shape::Label((c1, r.value), (-8, -4), r.label.clone(), true));
+            v.push(Shape::Label((c1, r.value), (-8, -4), r.label.clone(), VPos::Bottom));
         }
     }
     v
