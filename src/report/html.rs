@@ -243,7 +243,7 @@ mod tests {
         assert_eq!(value(86797799.799, "gbp"), "£86,797,800");
         assert_eq!(value(-1234.4, "gbp"), "−£1,234");
         assert_eq!(value(46.992, "days"), "47.0");
-        assert_eq!(value(5229.25, "people"), "5,229.3");
+        assert_eq!(value(5229.26, "people"), "5,229.3");
         assert_eq!(value(12500.0, "people"), "12,500");
         assert_eq!(value(f64::NAN, "share"), "NA");
     }
