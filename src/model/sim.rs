@@ -1140,7 +1140,10 @@ impl<'m> Replication<'m> {
                 continue;
             }
             let pr = &self.years[y].providers[p];
-            let surplus = pr.tariff_income.0 as i128 + pr.block_income.0 as i128 + pr.emergency_income.0 as i128
+            let surplus = pr.tariff_income.0 as i128
+                + pr.block_income.0 as i128
+                + pr.emergency_income.0 as i128
+                + pr.reinvestment_income.0 as i128
                 - pr.fixed_cost.0 as i128
                 - pr.marginal_cost.0 as i128;
             state.loss_years = if surplus < 0 { state.loss_years + 1 } else { 0 };
@@ -1158,7 +1161,8 @@ impl<'m> Replication<'m> {
     /// A provider leaves the market. Its waiting patients are re-referred (their clocks
     /// keep running); patients in service finish there, and patients later in their
     /// pathway move when they next need a provider. A provider that is the last open
-    /// one on any of its service lines stays, since its patients would have nowhere to go.
+    /// one on any of its service lines, or the last that takes emergencies, stays,
+    /// since its patients would have nowhere to go.
     fn exit(&mut self, now: f64, p: usize, y: usize) -> Result<(), ModelError> {
         let services: Vec<usize> = (0..self.m.services.len()).filter(|&s| self.m.services[s].provider == p).collect();
         let last_on_a_line = services.iter().any(|&s| {
@@ -1167,7 +1171,12 @@ impl<'m> Replication<'m> {
                 o != s && self.m.services[o].line == line && self.choice.is_open(o) && self.m.services[o].provider != p
             })
         });
-        if last_on_a_line {
+        let providers = &self.m.config.providers;
+        let takes_emergencies = |q: usize| providers[q].emergency_service.is_some() && !providers[q].community;
+        let last_for_emergencies = self.m.config.emergency.is_some()
+            && takes_emergencies(p)
+            && !(0..providers.len()).any(|q| q != p && self.providers[q].open && takes_emergencies(q));
+        if last_on_a_line || last_for_emergencies {
             return Ok(());
         }
         self.providers[p].open = false;

@@ -57,6 +57,13 @@ impl Checker {
                 self.push(path, format!("expected a non-empty {what} name"), None);
             } else if !seen.insert(n) {
                 self.push(path, format!("duplicate {what} name `{n}`; names must be unique"), None);
+            } else if what != "practice" && n.contains('/') {
+                // Services are reported as `provider/line`: a slash would make that ambiguous.
+                self.push(
+                    path,
+                    format!("{what} name `{n}` contains `/`, which separates provider and line in outputs"),
+                    Some(format!("use another character, e.g. `{}`", n.replace('/', "_"))),
+                );
             }
         }
     }
