@@ -106,6 +106,9 @@ impl Run {
     }
 }
 
+/// The practice metrics the charts use (whole horizon only).
+const PRACTICE_METRICS: [&str; 3] = ["list_size", "referrals_per_1000", "retained_gbp"];
+
 /// Everything read from an output directory.
 #[derive(Debug)]
 pub struct Outputs {
@@ -128,9 +131,13 @@ impl Outputs {
         }
         let run = read_manifest(&dir.join("manifest.json"))?;
         let summary = read_summary(&dir.join("summary.csv"))?;
-        let system = read_long(&dir.join("replications.csv"), None)?;
-        let providers = read_long(&dir.join("providers.csv"), Some("provider"))?;
-        let practices = read_long(&dir.join("practices.csv"), Some("practice"))?;
+        let system = read_long(&dir.join("replications.csv"), None, &|_, _| true)?;
+        let providers = read_long(&dir.join("providers.csv"), Some("provider"), &|_, _| true)?;
+        // A PCT can have hundreds of practices (England thousands): keep only what the
+        // practice charts draw, every row still checked as it is read.
+        let practices = read_long(&dir.join("practices.csv"), Some("practice"), &|year, metric| {
+            year == "all" && PRACTICE_METRICS.contains(&metric)
+        })?;
         let comparison_path = dir.join("comparison.csv");
         let comparison = if comparison_path.exists() { Some(read_comparison(&comparison_path)?) } else { None };
         Ok(Self { dir: dir.to_path_buf(), run, summary, system, providers, practices, comparison })
@@ -269,26 +276,31 @@ fn read_summary(path: &Path) -> Result<Vec<SummaryRow>, ReportError> {
 }
 
 /// Reads a long table; `kind` is the entity column (`provider`, `practice`), `None`
-/// for `replications.csv`. Replications must count up from 0 in order.
-fn read_long(path: &Path, kind: Option<&str>) -> Result<Long, ReportError> {
+/// for `replications.csv`. Replications must count up from 0 in order. Only rows for
+/// which `keep(year, metric)` holds are kept.
+fn read_long(path: &Path, kind: Option<&str>, keep: &dyn Fn(&str, &str) -> bool) -> Result<Long, ReportError> {
     let mut cols = vec!["replication", "year"];
     cols.extend(kind);
     cols.extend(["metric", "value"]);
     let r = open(path, &cols)?;
     let off = usize::from(kind.is_some());
     let mut long = Long::default();
+    let mut seen = std::collections::HashSet::new();
     records(path, r, |line, rec| {
         let rep = rec[0]
             .parse::<usize>()
             .map_err(|_| bad(path, line, format!("`replication` should be a count, found `{}`", &rec[0])))?;
         let entity = if off == 1 { rec[2].to_owned() } else { String::new() };
-        if off == 1 && !long.entities.contains(&entity) {
+        if off == 1 && rep == 0 && seen.insert(entity.clone()) {
             long.entities.push(entity.clone());
         }
         if rep == 0 && !long.metrics.iter().any(|m| m == &rec[2 + off]) {
             long.metrics.push(rec[2 + off].to_owned());
         }
         let value = number(path, line, "value", &rec[3 + off])?;
+        if !keep(&rec[1], &rec[2 + off]) {
+            return Ok(());
+        }
         let values = long.values.entry((rec[1].to_owned(), entity, rec[2 + off].to_owned())).or_default();
         if rep != values.len() {
             return Err(bad(path, line, format!("replication {rep} is out of order (expected {})", values.len())));
