@@ -243,7 +243,14 @@ fn text_width(s: &str, size: f64) -> i32 {
 
 fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[(String, Mark, usize)]) -> DrawResult {
     let row = 30;
-    for (k, (name, mark, c)) in entries.iter().enumerate() {
+    // Entries that do not fit are counted, not drawn off the chart.
+    let fits = ((area.dim_in_pixel().1 as i32 - 20) / row).max(1) as usize;
+    let shown = if entries.len() > fits { fits - 1 } else { entries.len() };
+    if shown < entries.len() {
+        let more = format!("… and {} more", entries.len() - shown);
+        area.draw(&Text::new(more, (44, 20 + shown as i32 * row), font(LEGEND).color(&GREY))).map_err(err)?;
+    }
+    for (k, (name, mark, c)) in entries.iter().take(shown).enumerate() {
         let y = 20 + k as i32 * row;
         let col = colour(*c);
         match mark {
@@ -659,6 +666,52 @@ mod tests {
         assert_eq!(tick(0.25), "0.25");
         assert_eq!(tick(12.0), "12");
         assert_eq!(tick(0.0), "0");
+    }
+
+    fn lines_figure(series: usize) -> Figure {
+        use super::super::figure::Section;
+        let point = |v: f64| Some(Point { mid: v, inner: None, outer: Some((v - 1.0, v + 1.0)) });
+        Figure {
+            name: "test",
+            section: Section::Market,
+            title: "A title".into(),
+            x_label: "Financial year".into(),
+            y_label: "Share (%)".into(),
+            note: "A note.".into(),
+            caption: "Scenario test · 2 replications · seed 1".into(),
+            plot: Plot::Lines {
+                categories: vec!["2007/08".into(), "2008/09".into()],
+                series: (0..series)
+                    .map(|i| LineSeries {
+                        name: format!("provider_{i:02}"),
+                        spread: Spread::Whiskers,
+                        points: vec![point(i as f64), point(i as f64 + 0.5)],
+                    })
+                    .collect(),
+                refs: vec![],
+                zero: true,
+            },
+        }
+    }
+
+    #[test]
+    fn a_long_legend_is_cut_short_and_says_so() {
+        let svg = svg(&lines_figure(40)).unwrap();
+        assert!(svg.contains("provider_00"));
+        assert!(!svg.contains("provider_39"), "the last entries are not drawn off the chart");
+        assert!(svg.contains("… and "), "the entries left out are counted");
+        let svg = svg_of(3);
+        assert!(svg.contains("provider_02") && !svg.contains("… and"));
+    }
+
+    fn svg_of(series: usize) -> String {
+        svg(&lines_figure(series)).unwrap()
+    }
+
+    #[test]
+    fn same_figure_same_bytes() {
+        assert_eq!(svg_of(3), svg_of(3));
+        assert_eq!(png(&lines_figure(3)).unwrap(), png(&lines_figure(3)).unwrap());
     }
 
     #[test]
