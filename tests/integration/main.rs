@@ -7,6 +7,7 @@
 //! - `cli`: the `pbrsim` command: runs, validation, bad input, golden outputs.
 //! - `calibration`: the baseline scenario against the domain brief's figures.
 //! - `docs`: the reference docs name every key and metric.
+//! - `levers`: levers for new providers, entry, petitions, reviews and tenders.
 //! - `report`: charts and the HTML report drawn from real runs.
 
 mod calibration;
@@ -14,6 +15,7 @@ mod cli;
 mod common;
 mod determinism;
 mod docs;
+mod levers;
 mod market;
 mod model;
 mod pbc;

@@ -105,7 +105,7 @@ fn a_provider_that_exits_loses_no_patients() {
     for r in &results {
         assert_eq!(r.events.iter().filter(|e| e.kind == pbrsim::model::MarketEventKind::Exit).count(), 1);
         let exit = r.events.iter().find(|e| e.kind == pbrsim::model::MarketEventKind::Exit).unwrap();
-        assert_eq!(exit.provider, istc);
+        assert_eq!(exit.provider, Some(istc));
         assert!(exit.value > 0, "waiting patients were re-referred");
         assert_eq!(exit.time, m.config().calendar.years[1].start, "at the end of the first loss-making year");
         assert!(!r.years[1].providers[istc].open_end);
