@@ -210,38 +210,60 @@ fn pct_balance(o: &Outputs) -> Result<Figure, String> {
     ))
 }
 
-/// A metric name as a reader's label: `tariff_income_gbp` → `Tariff`.
-fn label(metric: &str, suffix: &str) -> String {
-    let known = [
-        ("tariff", "Tariff (PbR)"),
-        ("block", "Block contract"),
-        ("emergency", "Emergency"),
-        ("reinvestment", "PBC reinvestment"),
-        ("primary_care", "Primary care (diverted referrals)"),
-    ];
-    let stem = metric.strip_suffix(suffix).unwrap_or(metric);
-    if let Some((_, l)) = known.iter().find(|(k, _)| *k == stem) {
-        return (*l).to_owned();
+/// The sources of a provider's income, in stacking order: together they make up
+/// `income_gbp` (any remainder is drawn as "Other income", so a source added later is
+/// never silently lost).
+const INCOME_SOURCES: [(&str, &str); 7] = [
+    ("tariff_income_gbp", "Tariff (PbR)"),
+    ("block_income_gbp", "Block contract"),
+    ("emergency_income_gbp", "Emergency"),
+    ("supplement_income_gbp", "Tariff supplement"),
+    ("mig_topup_gbp", "Guarantee top-up"),
+    ("assurance_paid_gbp", "Activity assurance"),
+    ("reinvestment_income_gbp", "PBC reinvestment"),
+];
+
+/// What the PCT pays, in stacking order: together they make up `pct_spend_gbp` (any
+/// remainder is drawn as "Other payments").
+const PCT_PAYMENTS: [(&str, &str); 6] = [
+    ("tariff_paid_gbp", "Tariff (PbR)"),
+    ("block_paid_gbp", "Block contracts"),
+    ("emergency_paid_gbp", "Emergency"),
+    ("levers_paid_gbp", "Levers for new providers"),
+    ("pbc_retained_gbp", "PBC freed-up resources"),
+    ("primary_care_paid_gbp", "Primary care (diverted referrals)"),
+];
+
+/// Stacks of the parts of a total, per category: each part's mean (in £ million),
+/// parts that are zero everywhere dropped, and the remainder of `total` (if it is
+/// more than rounding) as `other`.
+fn parts_of(
+    parts: &[(&str, &str)],
+    total: &dyn Fn(&str) -> f64,
+    part: &dyn Fn(&str, &str) -> f64,
+    categories: &[String],
+    other: &str,
+) -> Vec<(String, Vec<f64>)> {
+    let mut stacks: Vec<(String, Vec<f64>)> = parts
+        .iter()
+        .map(|(m, l)| ((*l).to_owned(), categories.iter().map(|c| part(c, m)).collect::<Vec<f64>>()))
+        .filter(|(_, v)| v.iter().any(|&x| x != 0.0))
+        .collect();
+    let rest: Vec<f64> =
+        categories.iter().enumerate().map(|(i, c)| total(c) - stacks.iter().map(|(_, v)| v[i]).sum::<f64>()).collect();
+    // Half a pound, in £ million: sums of means differ from the mean of sums by rounding.
+    if rest.iter().any(|r| r.abs() > 5e-7) {
+        stacks.push((other.to_owned(), rest));
     }
-    let mut s = stem.replace('_', " ");
-    if let Some(first) = s.get(0..1) {
-        s = first.to_uppercase() + &s[1..];
-    }
-    s
+    stacks
 }
 
 fn provider_income(o: &Outputs) -> Result<Figure, String> {
+    need(&o.providers, "income_gbp", "providers.csv")?;
     need(&o.providers, "surplus_gbp", "providers.csv")?;
-    // Every `*_income_gbp` metric is a source of income, so sources added later (a
-    // supplement, a guarantee) appear without changing this chart.
-    let sources: Vec<&String> = o.providers.metrics().iter().filter(|m| m.ends_with("_income_gbp")).collect();
     let providers = &o.providers.entities;
     let mean = |p: &str, m: &str| mean_ci(o.providers.get("all", p, m), 1e-6).map_or(0.0, |i| i.mid);
-    let stacks: Vec<(String, Vec<f64>)> = sources
-        .iter()
-        .map(|m| (label(m, "_income_gbp"), providers.iter().map(|p| mean(p, m)).collect::<Vec<f64>>()))
-        .filter(|(_, v)| v.iter().any(|&x| x != 0.0))
-        .collect();
+    let stacks = parts_of(&INCOME_SOURCES, &|p| mean(p, "income_gbp"), &|p, m| mean(p, m), providers, "Other income");
     let surplus = providers.iter().map(|p| mean_ci(o.providers.get("all", p, "surplus_gbp"), 1e-6)).collect();
     Ok(figure(
         o,
@@ -261,30 +283,18 @@ fn provider_income(o: &Outputs) -> Result<Figure, String> {
 
 fn pct_spending(o: &Outputs) -> Result<Figure, String> {
     need(&o.system, "pct_allocation_gbp", "replications.csv")?;
-    // Where the PCT's money went: the parts of `pct_spend_gbp`, then what was left.
-    // Payments that later issues add as `*_paid_gbp` metrics are picked up too.
-    let mut parts: Vec<(String, String)> = o
-        .system
-        .metrics()
-        .iter()
-        .filter(|m| m.ends_with("_paid_gbp"))
-        .map(|m| (m.clone(), label(m, "_paid_gbp")))
-        .collect();
-    parts.push(("pbc_retained_gbp".into(), "PBC freed-up resources".into()));
-    let mut categories = o.run.years.clone();
-    categories.push("Whole horizon".into());
+    need(&o.system, "pct_spend_gbp", "replications.csv")?;
     let periods: Vec<String> = o.run.years.iter().cloned().chain(std::iter::once("all".into())).collect();
     let mean = |y: &str, m: &str| mean_ci(o.system.get(y, "", m), 1e-6).map_or(0.0, |i| i.mid);
-    let mut stacks: Vec<(String, Vec<f64>)> = parts
-        .iter()
-        .map(|(m, l)| (l.clone(), periods.iter().map(|y| mean(y, m)).collect::<Vec<f64>>()))
-        .filter(|(_, v)| v.iter().any(|&x| x != 0.0))
-        .collect();
-    // The rest of the allocation: positive is unspent, negative an overspend.
-    let spent: Vec<f64> = (0..periods.len()).map(|i| stacks.iter().map(|(_, v)| v[i]).sum()).collect();
-    let unspent: Vec<f64> = periods.iter().zip(&spent).map(|(y, s)| mean(y, "pct_allocation_gbp") - s).collect();
-    stacks.push(("Not spent on modelled care".into(), unspent));
+    let mut stacks =
+        parts_of(&PCT_PAYMENTS, &|y| mean(y, "pct_spend_gbp"), &|y, m| mean(y, m), &periods, "Other payments");
+    // The rest of the allocation: positive is not spent on modelled care, negative an
+    // overspend.
+    let rest = periods.iter().map(|y| mean(y, "pct_allocation_gbp") - mean(y, "pct_spend_gbp")).collect();
+    stacks.push(("Not spent on modelled care".into(), rest));
     let allocation = periods.iter().map(|y| mean_ci(o.system.get(y, "", "pct_allocation_gbp"), 1e-6)).collect();
+    let mut categories = o.run.years.clone();
+    categories.push("Whole horizon".into());
     Ok(figure(
         o,
         "pct_spending",

@@ -201,3 +201,19 @@ fn missing_or_garbled_directories_are_bad_input() {
     fs::write(out.join("manifest.json"), "{ not json").unwrap();
     pbrsim().arg("plot").arg(&out).assert().code(2).stderr(predicate::str::contains("manifest.json:1: not valid JSON"));
 }
+
+/// The money charts stack the parts of `income_gbp` and `pct_spend_gbp`: in a run with
+/// levers every part has its own colour and nothing is left over as "Other".
+#[test]
+fn money_charts_account_for_lever_payments() {
+    let (_tmp, out) = run("scenarios/istc-take-or-pay.toml", "2", &[]);
+    pbrsim().arg("plot").arg("-q").arg(&out).assert().success();
+    let income = check_svg(&out.join("charts/provider_income.svg"));
+    let spending = check_svg(&out.join("charts/pct_spending.svg"));
+    for (svg, label) in
+        [(&income, "Tariff supplement"), (&income, "Guarantee top-up"), (&spending, "Levers for new providers")]
+    {
+        assert!(svg.contains(&format!("\n{label}\n")), "legend {label}");
+    }
+    assert!(!income.contains("Other income") && !spending.contains("Other payments"), "the parts add up");
+}
