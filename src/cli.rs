@@ -4,6 +4,7 @@
 //! be written); 2 bad input (a scenario file or a command-line argument is wrong).
 
 mod compare;
+mod plot;
 mod progress;
 mod rerun;
 mod run;
@@ -45,6 +46,10 @@ enum Command {
     Merge(MergeArgs),
     /// Reproduce an output folder from its manifest and report whether the bytes match
     Rerun(RerunArgs),
+    /// Draw charts (charts/*.png and charts/*.svg) from an output directory
+    Plot(DirArgs),
+    /// Write report.html, a self-contained report with charts, from an output directory
+    Report(DirArgs),
 }
 
 #[derive(Debug, Args)]
@@ -144,6 +149,18 @@ pub struct RunArgs {
     /// Output directory (default: output/<scenario file stem>)
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// After the run, draw the charts and write report.html into the output directory
+    #[arg(long)]
+    pub report: bool,
+    /// Print nothing but errors
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DirArgs {
+    /// Output directory written by `pbrsim run`
+    pub dir: PathBuf,
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
@@ -182,6 +199,8 @@ pub fn main() -> i32 {
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
         Command::Rerun(args) => rerun::rerun(&args),
+        Command::Plot(args) => plot::plot(&args.dir, args.quiet),
+        Command::Report(args) => plot::report(&args.dir, args.quiet),
     };
     match outcome {
         Ok(code) => code,
