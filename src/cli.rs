@@ -5,6 +5,7 @@
 
 mod calibrate;
 mod compare;
+mod plot;
 mod progress;
 mod rerun;
 mod run;
@@ -46,6 +47,10 @@ enum Command {
     Merge(MergeArgs),
     /// Reproduce an output folder from its manifest and report whether the bytes match
     Rerun(RerunArgs),
+    /// Draw charts (charts/*.png and charts/*.svg) from an output directory
+    Plot(DirArgs),
+    /// Write report.html, a self-contained report with charts, from an output directory
+    Report(DirArgs),
     /// Run a scenario and check it against its [[calibration]] targets (exit 1 if any is missed)
     Calibrate(CalibrateArgs),
 }
@@ -162,6 +167,18 @@ pub struct RunArgs {
     /// Output directory (default: output/<scenario file stem>)
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// After the run, draw the charts and write report.html into the output directory
+    #[arg(long)]
+    pub report: bool,
+    /// Print nothing but errors
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DirArgs {
+    /// Output directory written by `pbrsim run`
+    pub dir: PathBuf,
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
@@ -200,6 +217,8 @@ pub fn main() -> i32 {
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
         Command::Rerun(args) => rerun::rerun(&args),
+        Command::Plot(args) => plot::plot(&args.dir, args.quiet),
+        Command::Report(args) => plot::report(&args.dir, args.quiet),
         Command::Calibrate(args) => calibrate::calibrate(&args),
     };
     match outcome {

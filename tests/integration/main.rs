@@ -9,6 +9,7 @@
 //! - `docs`: the reference docs name every key and metric.
 //! - `analysis`: comparisons, parameter uncertainty, sweeps, shards, resume, merge.
 //! - `levers`: levers for new providers, entry, petitions, reviews and tenders.
+//! - `report`: charts and the HTML report drawn from real runs.
 
 mod analysis;
 mod calibration;
@@ -21,3 +22,4 @@ mod market;
 mod model;
 mod pbc;
 mod queueing;
+mod report;
