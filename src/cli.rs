@@ -3,6 +3,7 @@
 //! Exit codes: 0 success; 1 the run failed (an invariant was violated, a file could not
 //! be written); 2 bad input (a scenario file or a command-line argument is wrong).
 
+mod interrupt;
 mod progress;
 mod run;
 mod validate;

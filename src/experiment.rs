@@ -7,6 +7,8 @@
 pub mod metrics;
 pub mod stats;
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
 use rayon::prelude::*;
 
 use crate::model::{Model, ModelError, ReplicationResult, YearRecord};
@@ -35,32 +37,73 @@ pub enum RunError {
     Replication { replication: u64, seed: u64, source: ModelError },
     #[error("cannot start a pool of {threads} worker threads: {message}")]
     ThreadPool { threads: usize, message: String },
+    /// The caller asked the run to stop: the replications in flight finished, no new
+    /// one started, and the results are discarded (a partial set would be a different
+    /// experiment from the one asked for).
+    #[error("interrupted after {completed} of {total} replications")]
+    Interrupted { completed: u64, total: u64 },
 }
 
 /// Runs the replications and returns them in replication order. `on_done` is called
 /// once per finished replication, from whichever thread finished it.
 pub fn run(model: &Model, settings: Settings, on_done: &(dyn Fn() + Sync)) -> Result<Vec<ReplicationResult>, RunError> {
+    run_until(model, settings, on_done, &AtomicBool::new(false))
+}
+
+/// As [`run`], but stops early, cleanly, once `stop` is set (by a signal handler, say):
+/// replications already running finish, none starts after, and the result is
+/// [`RunError::Interrupted`]. A replication that fails (an invariant is violated) also
+/// stops the run: no replication starts after it, and the failure is reported with the
+/// seed that reproduces it (the lowest-numbered failure among those that ran).
+pub fn run_until(
+    model: &Model,
+    settings: Settings,
+    on_done: &(dyn Fn() + Sync),
+    stop: &AtomicBool,
+) -> Result<Vec<ReplicationResult>, RunError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.threads)
         .build()
         .map_err(|e| RunError::ThreadPool { threads: settings.threads, message: e.to_string() })?;
-    let results: Vec<Result<ReplicationResult, ModelError>> = pool.install(|| {
+    let failed = AtomicBool::new(false);
+    let completed = AtomicU64::new(0);
+    // `None`: skipped because the run was stopping.
+    let results: Vec<Option<Result<ReplicationResult, ModelError>>> = pool.install(|| {
         (0..settings.replications as u64)
             .into_par_iter()
             .map(|r| {
+                if stop.load(Ordering::SeqCst) || failed.load(Ordering::SeqCst) {
+                    return None;
+                }
                 let out = model.run_replication(settings.seed, r);
+                if out.is_err() {
+                    failed.store(true, Ordering::SeqCst);
+                } else {
+                    completed.fetch_add(1, Ordering::SeqCst);
+                }
                 on_done();
-                out
+                Some(out)
             })
             .collect()
     });
-    results
-        .into_iter()
-        .enumerate()
-        .map(|(r, res)| {
-            res.map_err(|source| RunError::Replication { replication: r as u64, seed: settings.seed, source })
-        })
-        .collect()
+    let mut done = Vec::with_capacity(results.len());
+    let mut skipped = false;
+    for (r, res) in results.into_iter().enumerate() {
+        match res {
+            Some(Ok(x)) => done.push(x),
+            Some(Err(source)) => {
+                return Err(RunError::Replication { replication: r as u64, seed: settings.seed, source });
+            }
+            None => skipped = true,
+        }
+    }
+    if skipped {
+        return Err(RunError::Interrupted {
+            completed: completed.load(Ordering::SeqCst),
+            total: settings.replications as u64,
+        });
+    }
+    Ok(done)
 }
 
 /// The whole-horizon record of a replication.

@@ -4,6 +4,7 @@
 //! platform, so identical results give identical bytes. Missing values are `NA`.
 
 pub mod atomic;
+pub mod stage;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -22,6 +23,8 @@ pub enum OutputError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("cannot encode the manifest: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("will not write results into {}: {why}; choose another --out", path.display())]
+    NotResults { path: PathBuf, why: &'static str },
 }
 
 /// A number as written in outputs.

@@ -9,6 +9,7 @@ use pbrsim::model::Model;
 use pbrsim::output::{self, ExtendedFile, RunInfo, ScenarioInfo, fmt_num};
 use pbrsim::scenario;
 
+use super::interrupt::{Interrupt, command_line};
 use super::{EXIT_BAD_INPUT, EXIT_FAILURE, RunArgs, progress, report};
 
 /// Headline metrics printed after a run (whole horizon).
@@ -54,14 +55,37 @@ pub fn run(args: &RunArgs) -> io::Result<i32> {
         PathBuf::from("output").join(stem)
     });
 
+    // Checked before the run, so a bad --out costs seconds, not hours.
+    let staged = match output::stage::stage(&out_dir) {
+        Ok(s) => s,
+        Err(e @ output::OutputError::NotResults { .. }) => {
+            report(format!("error: {e}"));
+            return Ok(EXIT_BAD_INPUT);
+        }
+        Err(e) => {
+            report(format!("error: {e}"));
+            return Ok(EXIT_FAILURE);
+        }
+    };
+    let interrupt = match Interrupt::install() {
+        Ok(i) => i,
+        Err(e) => {
+            report(format!("error: cannot install the Ctrl-C handler: {e}"));
+            return Ok(EXIT_FAILURE);
+        }
+    };
+
     let started = Instant::now();
     let bar = progress::bar(settings.replications as u64, args.quiet);
-    let results = experiment::run(&model, settings, &|| bar.inc(1));
+    let results = experiment::run_until(&model, settings, &|| bar.inc(1), interrupt.flag());
     bar.finish_and_clear();
     let results = match results {
         Ok(r) => r,
+        Err(experiment::RunError::Interrupted { completed, total }) => {
+            return Ok(interrupted(&interrupt, &out_dir, &format!("after {completed} of {total} replications")));
+        }
         Err(e) => {
-            report(format!("error: {e}"));
+            report(format!("error: {e}\n  nothing was written; {}", kept(&out_dir)));
             return Ok(EXIT_FAILURE);
         }
     };
@@ -87,7 +111,14 @@ pub fn run(args: &RunArgs) -> io::Result<i32> {
         years: model.config().calendar.years.iter().map(|y| y.label.clone()).collect(),
         resolved_scenario: &resolved,
     };
-    if let Err(e) = output::write_run(&out_dir, &model, &collected, &info) {
+    if let Err(e) = output::write_run(staged.path(), &model, &collected, &info) {
+        report(format!("error: {e}\n  {}", kept(&out_dir)));
+        return Ok(EXIT_FAILURE);
+    }
+    if interrupt.requested() {
+        return Ok(interrupted(&interrupt, &out_dir, "with every replication done, before replacing the results"));
+    }
+    if let Err(e) = staged.commit() {
         report(format!("error: {e}"));
         return Ok(EXIT_FAILURE);
     }
@@ -95,6 +126,26 @@ pub fn run(args: &RunArgs) -> io::Result<i32> {
         print_headline(&mut io::stdout().lock(), &collected, &info, &out_dir, started.elapsed().as_secs_f64())?;
     }
     Ok(0)
+}
+
+/// What became of the output folder when a run wrote nothing.
+fn kept(out_dir: &std::path::Path) -> String {
+    if out_dir.join(output::stage::MARKER).is_file() {
+        format!("the previous results in {}/ are as they were", out_dir.display())
+    } else {
+        format!("{}/ was not created or changed", out_dir.display())
+    }
+}
+
+/// Reports a stopped run and returns its exit code.
+fn interrupted(interrupt: &Interrupt, out_dir: &std::path::Path, when: &str) -> i32 {
+    let (signal, code) = interrupt.signal();
+    report(format!(
+        "interrupted by {signal} {when}: nothing was written; {}\n  to run it again: {}",
+        kept(out_dir),
+        command_line()
+    ));
+    code
 }
 
 fn print_headline(

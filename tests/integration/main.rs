@@ -7,6 +7,8 @@
 //! - `cli`: the `pbrsim` command: runs, validation, bad input, golden outputs.
 //! - `calibration`: the baseline scenario against the domain brief's figures.
 //! - `docs`: the reference docs name every key and metric.
+//! - `reliability`: interruption, output safety, preflight refusals, numeric edge
+//!   cases, invariants; `bad_input`: the corpus of bad scenario files.
 
 mod calibration;
 mod cli;
@@ -17,3 +19,4 @@ mod market;
 mod model;
 mod pbc;
 mod queueing;
+mod reliability;
