@@ -4,6 +4,7 @@
 //! be written); 2 bad input (a scenario file or a command-line argument is wrong).
 
 mod interrupt;
+mod preflight;
 mod progress;
 mod run;
 mod validate;
@@ -56,6 +57,9 @@ pub struct RunArgs {
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
+    /// Refuse a run estimated to need more memory than this (e.g. 8G; `none` to skip)
+    #[arg(long, value_name = "SIZE", value_parser = preflight::parse_max_memory)]
+    pub max_memory: Option<preflight::MaxMemory>,
 }
 
 #[derive(Debug, Args)]
@@ -66,6 +70,9 @@ pub struct ValidateArgs {
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
+    /// Report a scenario estimated to need more memory than this (default: what is available)
+    #[arg(long, value_name = "SIZE", value_parser = preflight::parse_max_memory)]
+    pub max_memory: Option<preflight::MaxMemory>,
 }
 
 /// Writes an error to stderr. Never panics: if stderr itself is gone there is nobody

@@ -10,7 +10,7 @@ use pbrsim::output::{self, ExtendedFile, RunInfo, ScenarioInfo, fmt_num};
 use pbrsim::scenario;
 
 use super::interrupt::{Interrupt, command_line};
-use super::{EXIT_BAD_INPUT, EXIT_FAILURE, RunArgs, progress, report};
+use super::{EXIT_BAD_INPUT, EXIT_FAILURE, RunArgs, preflight, progress, report};
 
 /// Headline metrics printed after a run (whole horizon).
 const HEADLINE: [&str; 8] = [
@@ -55,6 +55,10 @@ pub fn run(args: &RunArgs) -> io::Result<i32> {
         PathBuf::from("output").join(stem)
     });
 
+    if let Err(e) = preflight::check(&args.scenario, &loaded, &model, settings.replications, threads, args.max_memory) {
+        report(e);
+        return Ok(EXIT_BAD_INPUT);
+    }
     // Checked before the run, so a bad --out costs seconds, not hours.
     let staged = match output::stage::stage(&out_dir) {
         Ok(s) => s,

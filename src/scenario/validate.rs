@@ -90,7 +90,23 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
     c.count(sim.key("warm_up_days"), s.simulation.warm_up_days as u64, 0, 36_525);
     c.count(sim.key("replications"), s.simulation.replications as u64, 1, 1_000_000);
     let start = s.simulation.start.0;
-    if crate::model::Date::new(start.year + s.simulation.years as i32, start.month, start.day).is_none() {
+    let end = crate::model::Date::new(start.year.saturating_add(s.simulation.years as i32), start.month, start.day);
+    if let Some(end) = end {
+        let horizon = end.to_days() - start.to_days();
+        if s.simulation.years > 0 && i64::from(s.simulation.warm_up_days) > horizon {
+            c.push(
+                sim.key("warm_up_days"),
+                format!(
+                    "the warm-up ({} days) is longer than the reported horizon ({} year{}, {horizon} days)",
+                    s.simulation.warm_up_days,
+                    s.simulation.years,
+                    if s.simulation.years == 1 { "" } else { "s" }
+                ),
+                Some("the warm-up only fills the lists before reporting starts: was it meant in days?".into()),
+            );
+        }
+    }
+    if end.is_none() {
         c.push(
             sim.key("start"),
             format!(
