@@ -31,7 +31,7 @@ const MAX_EXTENDS_DEPTH: usize = 16;
 /// Why a scenario could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("cannot read scenario {}: {source}", path.display())]
+    #[error("error: cannot read scenario {}: {source}", path.display())]
     Read { path: PathBuf, source: std::io::Error },
     #[error("{0}")]
     Invalid(Box<Report>),
@@ -56,9 +56,16 @@ pub struct Loaded {
 
 fn read(path: &Path) -> Result<String, ScenarioError> {
     let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read { path: path.to_path_buf(), source })?;
-    String::from_utf8(bytes).map_err(|e| ScenarioError::Read {
-        path: path.to_path_buf(),
-        source: std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not UTF-8 text: {e}")),
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let (line, col) = diagnostic::line_col(std::str::from_utf8(&e.as_bytes()[..valid]).unwrap_or(""), valid);
+        ScenarioError::Read {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("not UTF-8 text: an invalid byte at line {line}, column {col} (save the file as UTF-8)"),
+            ),
+        }
     })
 }
 
@@ -274,8 +281,20 @@ fn parse_one(files: &[File]) -> Result<Scenario, ScenarioError> {
     Ok(scenario)
 }
 
-/// Diagnostics in file order: by file (the scenario first), then position.
+/// Diagnostics in file order: by file (the scenario first), then position. A missing
+/// key that another diagnostic explains as misspelt ("did you mean `simulation`?") is
+/// dropped: the misspelling is the one error.
 fn sorted(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let explained: Vec<String> = diagnostics
+        .iter()
+        .filter_map(|d| d.help.as_deref()?.strip_prefix("did you mean `")?.strip_suffix("`?").map(str::to_owned))
+        .collect();
+    diagnostics.retain(|d| {
+        !d.message
+            .strip_prefix("missing field `")
+            .and_then(|m| m.strip_suffix('`'))
+            .is_some_and(|k| explained.iter().any(|e| e == k))
+    });
     diagnostics.sort_by_key(|d| (d.source, d.span.as_ref().map_or(0, |s| s.start)));
     diagnostics
 }

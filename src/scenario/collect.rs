@@ -188,7 +188,8 @@ pub fn humanize(message: &str) -> String {
             message.split(" as i128").next().unwrap_or(message).replace("invalid type", "number out of range")
         );
     }
-    let mut m = message.to_string();
+    // toml's wording for a malformed value, which has nothing to expect after it.
+    let mut m = message.strip_suffix(", expected nothing").unwrap_or(message).to_string();
     for (rust, plain) in [
         ("expected u32", "expected u32, a whole number in [0, 4294967295]"),
         ("expected u64", "expected u64, a whole number in [0, 18446744073709551615]"),

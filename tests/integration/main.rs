@@ -10,6 +10,7 @@
 //! - `reliability`: interruption, output safety, preflight refusals, numeric edge
 //!   cases, invariants; `bad_input`: the corpus of bad scenario files.
 
+mod bad_input;
 mod calibration;
 mod cli;
 mod common;
