@@ -10,6 +10,9 @@ use crate::model::money::MAX_GBP;
 use super::diagnostic::{KeyPath, suggest};
 use super::schema::{DistSpec, PaymentSpec, ProviderKindSpec, Scenario};
 
+/// Longest duration a distribution may have, in days: a century.
+const MAX_DAYS: f64 = 36_525.0;
+
 /// A problem found by validation, before it is located in the file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
@@ -31,7 +34,7 @@ impl Checker {
     /// Requires `lo <= x <= hi` and finite; `what` names the range for the message.
     fn range(&mut self, path: KeyPath, x: f64, lo: f64, hi: f64, what: &str) {
         if !(x.is_finite() && x >= lo && x <= hi) {
-            self.push(path, format!("expected {what}, got {x}"), None);
+            self.push(path, format!("expected {what}, got {}", crate::engine::short(x)), None);
         }
     }
 
@@ -61,9 +64,26 @@ impl Checker {
         }
     }
 
+    /// A distribution of durations in days: valid, with a mean and a range within a
+    /// century (beyond that a run would only schedule events past its end, or past
+    /// what time in days can represent) and a cv of at most 100.
     fn dist(&mut self, path: KeyPath, d: &DistSpec) {
-        if let Err(e) = to_sampler(d) {
-            self.push(path, format!("invalid distribution: {e}"), None);
+        let too_long = |x: f64| x > MAX_DAYS;
+        let problem = match (to_sampler(d), d) {
+            (Err(e), _) => Some(e.to_string()),
+            (Ok(_), DistSpec::Gamma { cv, .. } | DistSpec::Lognormal { cv, .. }) if *cv > 100.0 => {
+                Some(format!("cv must be at most 100, got {cv}"))
+            }
+            (Ok(_), DistSpec::Uniform { max, .. } | DistSpec::Triangular { max, .. }) if too_long(*max) => {
+                Some(format!("max must be at most {MAX_DAYS} days, got {max}"))
+            }
+            (Ok(s), _) if too_long(s.mean()) => {
+                Some(format!("the mean must be at most {MAX_DAYS} days, got {}", crate::engine::short(s.mean())))
+            }
+            _ => None,
+        };
+        if let Some(p) = problem {
+            self.push(path, format!("invalid distribution: {p}"), None);
         }
     }
 }

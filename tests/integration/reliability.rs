@@ -128,3 +128,253 @@ fn refuses_to_overwrite_a_folder_that_is_not_results() {
         .stderr(predicate::str::contains("holds no pbrsim manifest.json"));
     assert_eq!(entries(tmp.path()), vec!["thesis.tex".to_string()]);
 }
+
+// ---------------------------------------------------------------------------------
+// Fuzzing the parser and validator.
+
+mod fuzz {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use pbrsim::experiment::memory;
+    use pbrsim::model::Model;
+    use proptest::prelude::*;
+
+    use crate::common::repo;
+
+    /// Cases per property: `PBRSIM_FUZZ_CASES` (docs/reliability.md records a run of
+    /// 100,000), or a small number for CI.
+    fn cases() -> u32 {
+        std::env::var("PBRSIM_FUZZ_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(200)
+    }
+
+    /// A case that takes longer than this is a hang.
+    const HANG: Duration = Duration::from_secs(20);
+
+    /// Scenario files the mutations start from.
+    fn seeds() -> Vec<String> {
+        ["tests/data/small.toml", "scenarios/baseline.toml", "scenarios/pbc.toml", "scenarios/capacity-response.toml"]
+            .iter()
+            .chain(["scenarios/emergency-marginal-rate.toml", "scenarios/istc-exit.toml"].iter())
+            .map(|f| std::fs::read_to_string(repo(f)).unwrap())
+            .collect()
+    }
+
+    /// Values that probe the edges of every range and type.
+    const EXTREMES: [&str; 22] = [
+        "0",
+        "-0.0",
+        "1",
+        "-1",
+        "0.5",
+        "2",
+        "1e-308",
+        "1e308",
+        "-1e308",
+        "nan",
+        "inf",
+        "-inf",
+        "4294967295",
+        "4294967296",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "99999999999999999999",
+        "100000",
+        "1000000",
+        "\"\"",
+        "\"x\"",
+        "{ dist = \"fixed\", value = 0 }",
+    ];
+
+    const SCALES: [f64; 8] = [0.0, 0.001, 0.5, 0.9, 1.1, 2.0, 10.0, 1000.0];
+
+    #[derive(Debug, Clone)]
+    enum Mutation {
+        /// The k-th number (mod how many) becomes an extreme value...
+        Number(usize, usize),
+        /// ...or is scaled, keeping its type (so that most such files stay valid and
+        /// reach the model: zero capacity, a tenfold population, a tiny tariff).
+        Scale(usize, usize),
+        /// The k-th quoted string becomes this text.
+        Text(usize, String),
+        DeleteLine(usize),
+        DuplicateLine(usize),
+        SwapLines(usize, usize),
+        Insert(usize, String),
+        DeleteBytes(usize, usize),
+        Truncate(usize),
+    }
+
+    fn mutation() -> impl Strategy<Value = Mutation> {
+        prop_oneof![
+            3 => (any::<usize>(), 0..EXTREMES.len()).prop_map(|(k, v)| Mutation::Number(k, v)),
+            6 => (any::<usize>(), 0..SCALES.len()).prop_map(|(k, v)| Mutation::Scale(k, v)),
+            2 => (any::<usize>(), "[a-z_]{0,12}").prop_map(|(k, s)| Mutation::Text(k, s)),
+            2 => any::<usize>().prop_map(Mutation::DeleteLine),
+            1 => any::<usize>().prop_map(Mutation::DuplicateLine),
+            1 => (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::SwapLines(a, b)),
+            2 => (any::<usize>(), r#"[\[\]{}=",.a-z0-9 \n#'-]{0,16}"#).prop_map(|(p, s)| Mutation::Insert(p, s)),
+            1 => (any::<usize>(), 0usize..64).prop_map(|(p, n)| Mutation::DeleteBytes(p, n)),
+            1 => any::<usize>().prop_map(Mutation::Truncate),
+        ]
+    }
+
+    fn floor_char(s: &str, i: usize) -> usize {
+        let mut i = i.min(s.len());
+        while !s.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    }
+
+    /// Byte ranges of tokens matched by `is_start` and `is_part`.
+    fn numbers(s: &str) -> Vec<(usize, usize)> {
+        let b = s.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            let starts = b[i].is_ascii_digit() && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'));
+            if starts {
+                let j = (i..b.len())
+                    .find(|&j| !(b[j].is_ascii_alphanumeric() || b"._+-".contains(&b[j])))
+                    .unwrap_or(b.len());
+                out.push((i, j));
+                i = j;
+            } else {
+                i += 1;
+            }
+        }
+        out
+    }
+
+    fn strings(s: &str) -> Vec<(usize, usize)> {
+        let quotes: Vec<usize> = s.match_indices('"').map(|(i, _)| i).collect();
+        quotes.chunks(2).filter(|c| c.len() == 2).map(|c| (c[0] + 1, c[1])).collect()
+    }
+
+    fn apply(text: &str, m: &Mutation) -> String {
+        let mut lines: Vec<&str> = text.lines().collect();
+        let n = lines.len().max(1);
+        match m {
+            Mutation::Number(k, v) => {
+                let nums = numbers(text);
+                if nums.is_empty() {
+                    return text.to_string();
+                }
+                let (a, b) = nums[k % nums.len()];
+                format!("{}{}{}", &text[..a], EXTREMES[*v], &text[b..])
+            }
+            Mutation::Scale(k, v) => {
+                let nums = numbers(text);
+                if nums.is_empty() {
+                    return text.to_string();
+                }
+                let (a, b) = nums[k % nums.len()];
+                let token = &text[a..b];
+                let scaled = if let Ok(i) = token.parse::<i64>() {
+                    ((i as f64 * SCALES[*v]).round() as i64).to_string()
+                } else if let Ok(x) = token.parse::<f64>() {
+                    format!("{:?}", x * SCALES[*v])
+                } else {
+                    return text.to_string();
+                };
+                format!("{}{}{}", &text[..a], scaled, &text[b..])
+            }
+            Mutation::Text(k, new) => {
+                let strs = strings(text);
+                if strs.is_empty() {
+                    return text.to_string();
+                }
+                let (a, b) = strs[k % strs.len()];
+                format!("{}{}{}", &text[..a], new, &text[b..])
+            }
+            Mutation::DeleteLine(k) => {
+                if !lines.is_empty() {
+                    lines.remove(k % n);
+                }
+                lines.join("\n")
+            }
+            Mutation::DuplicateLine(k) => {
+                if !lines.is_empty() {
+                    let l = lines[k % n];
+                    lines.insert(k % n, l);
+                }
+                lines.join("\n")
+            }
+            Mutation::SwapLines(a, b) => {
+                if !lines.is_empty() {
+                    lines.swap(a % n, b % n);
+                }
+                lines.join("\n")
+            }
+            Mutation::Insert(p, s) => {
+                let p = floor_char(text, p % (text.len() + 1));
+                format!("{}{}{}", &text[..p], s, &text[p..])
+            }
+            Mutation::DeleteBytes(p, len) => {
+                let a = floor_char(text, p % (text.len() + 1));
+                let b = floor_char(text, a + len);
+                format!("{}{}", &text[..a], &text[b..])
+            }
+            Mutation::Truncate(p) => text[..floor_char(text, p % (text.len() + 1))].to_string(),
+        }
+    }
+
+    /// Everything a scenario goes through before a run: parse, validate, build the
+    /// model, the money and memory preflights. It may refuse; it must not panic.
+    fn check(text: &str) {
+        let Ok(scenario) = pbrsim::scenario::parse(text, "fuzz.toml").map_err(|e| assert!(!e.to_string().is_empty()))
+        else {
+            return;
+        };
+        let loaded = pbrsim::scenario::Loaded {
+            path: "fuzz.toml".into(),
+            text: text.to_string(),
+            extends: Vec::new(),
+            scenario,
+        };
+        let Ok(config) = loaded.config() else { return };
+        let Ok(model) = Model::new(config) else { return };
+        let _ = loaded.preflight(&model);
+        let e = memory::estimate(&model, loaded.scenario.simulation.replications, 2);
+        assert!(e.total() > 0.0, "a memory estimate is positive (or infinite), got {}", e.total());
+    }
+
+    /// Runs `check` on its own thread: a panic or a hang fails the case with the text.
+    fn checked(text: String) -> Result<(), TestCaseError> {
+        let (tx, rx) = mpsc::channel();
+        let input = text.clone();
+        std::thread::spawn(move || {
+            let ok = std::panic::catch_unwind(|| check(&input)).is_ok();
+            let _ = tx.send(ok);
+        });
+        match rx.recv_timeout(HANG) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(TestCaseError::fail(format!("panicked on:\n{text}"))),
+            Err(_) => Err(TestCaseError::fail(format!("no answer within {HANG:?} on:\n{text}"))),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Shipped scenarios with up to four random mutations each.
+        #[test]
+        fn mutated_scenarios_never_panic_or_hang(seed in 0usize..6, ms in prop::collection::vec(mutation(), 1..5)) {
+            let seeds = seeds();
+            let mut text = seeds[seed % seeds.len()].clone();
+            for m in &ms {
+                text = apply(&text, m);
+            }
+            checked(text)?;
+        }
+
+        /// Arbitrary text, and arbitrary TOML-looking text.
+        #[test]
+        fn random_text_never_panics_or_hangs(
+            text in prop_oneof![".{0,300}", r#"(\[[a-z_.]{1,20}\]\n|[a-z_]{1,20} = ([0-9.e+-]{1,12}|"[a-z_]{0,8}"|\{ ?\}|true)\n){0,30}"#],
+        ) {
+            checked(text)?;
+        }
+    }
+}
