@@ -378,3 +378,166 @@ mod fuzz {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------
+// Numeric edge cases, handled on purpose: each runs, proves its books (a replication
+// that does not balance fails `run`), and gives the answer the edge implies.
+
+mod edges {
+    use pbrsim::experiment::{Collected, metrics};
+    use pbrsim::model::{Model, ReplicationResult};
+
+    use crate::common::{model_with, run, system_values};
+
+    const SMALL: &str = "tests/data/small.toml";
+    const PBC: &str = "scenarios/pbc.toml";
+
+    fn all(m: &Model, r: &[ReplicationResult], metric: &str) -> Vec<f64> {
+        system_values(m, r, "all", metric)
+    }
+
+    /// Every metric of every entity is a number or NA (NaN), never infinite.
+    fn finite_or_na(m: &Model, r: &[ReplicationResult]) {
+        let c = Collected::new(m, r);
+        for (table, what) in [(&c.system, "system"), (&c.providers, "provider"), (&c.practices, "practice")] {
+            for period in table {
+                for entity in period {
+                    for values in entity {
+                        assert!(values.iter().all(|v| !v.is_infinite()), "an infinite {what} metric: {values:?}");
+                    }
+                }
+            }
+        }
+        assert_eq!(metrics::SYSTEM.len(), c.system[0][0].len());
+    }
+
+    #[test]
+    fn zero_capacity_everywhere() {
+        let m = model_with(SMALL, |s| {
+            for p in &mut s.providers {
+                for svc in &mut p.services {
+                    svc.outpatient.servers = 0;
+                    svc.admission.servers = 0;
+                }
+            }
+        });
+        let r = run(&m, 3, 2);
+        assert!(all(&m, &r, "first_outpatient_attendances").iter().all(|&x| x == 0.0));
+        assert!(all(&m, &r, "tariff_paid_gbp").iter().all(|&x| x == 0.0));
+        assert!(all(&m, &r, "waiting_list_end").iter().all(|&x| x > 1000.0), "everyone referred still waits");
+        finite_or_na(&m, &r);
+    }
+
+    #[test]
+    fn zero_population() {
+        let m = model_with(SMALL, |s| {
+            s.practices.generate = None;
+            for p in &mut s.practices.list {
+                p.list_size = 0;
+            }
+            for p in &mut s.providers {
+                for svc in &mut p.services {
+                    svc.initial_waiting.outpatient = 0;
+                    svc.initial_waiting.admission = 0;
+                }
+            }
+        });
+        let r = run(&m, 3, 2);
+        for metric in ["episodes", "referrals", "pct_allocation_gbp", "tariff_paid_gbp"] {
+            assert!(all(&m, &r, metric).iter().all(|&x| x == 0.0), "{metric}");
+        }
+        assert!(all(&m, &r, "referrals_per_1000").iter().all(|x| x.is_nan()), "a rate per nobody is NA");
+        finite_or_na(&m, &r);
+    }
+
+    #[test]
+    fn retention_nothing_and_everything() {
+        for retention in [0.0, 1.0] {
+            let m = model_with(PBC, |s| {
+                s.pbc.as_mut().unwrap().retention = retention;
+                s.simulation.replications = 2;
+            });
+            let r = run(&m, 5, 2);
+            let retained = all(&m, &r, "pbc_retained_gbp");
+            if retention == 0.0 {
+                assert!(retained.iter().all(|&x| x == 0.0), "nothing retained at 0: {retained:?}");
+            }
+            finite_or_na(&m, &r);
+        }
+    }
+
+    #[test]
+    fn all_practices_disengaged() {
+        let m = model_with(PBC, |s| {
+            let b = s.pbc.as_mut().unwrap();
+            b.engaged_share = 0.0;
+            b.disengaged_engagement = 0.0;
+            // Engagement recovers after savings are paid; without recovery it stays nil.
+            b.trust_recovery = 0.0;
+        });
+        let r = run(&m, 5, 2);
+        assert!(all(&m, &r, "diverted_referrals").iter().all(|&x| x == 0.0), "nobody manages demand");
+        finite_or_na(&m, &r);
+    }
+
+    /// A provider nobody is referred to (far away, no choice): zero activity, and its
+    /// ratios are NA, not a division by zero.
+    #[test]
+    fn a_provider_with_no_patients() {
+        let m = model_with(SMALL, |s| {
+            let mut far = s.providers[1].clone();
+            far.name = "far_away".into();
+            far.x_km = 60.0;
+            far.y_km = 60.0;
+            s.providers.push(far);
+        });
+        let r = run(&m, 3, 2);
+        let c = Collected::new(&m, &r);
+        let far = m.config().providers.iter().position(|p| p.name == "far_away").unwrap();
+        let value = |name: &str| {
+            let k = metrics::PROVIDER.iter().position(|x| x.name == name).unwrap();
+            c.providers[c.periods.len() - 1][far][k].clone()
+        };
+        assert!(value("first_outpatient_attendances").iter().all(|&x| x == 0.0));
+        assert!(value("rtt_wait_mean_days").iter().all(|x| x.is_nan()), "no waits: NA");
+        finite_or_na(&m, &r);
+    }
+
+    /// Everyone is offered a choice, but one line has a single provider: a choice set
+    /// of one, which must go to that provider.
+    #[test]
+    fn a_choice_set_of_one() {
+        let m = model_with(SMALL, |s| {
+            s.choice.policy = pbrsim::scenario::schema::ChoicePolicy::Free;
+            s.choice.offered_share = 1.0;
+        });
+        let r = run(&m, 3, 2);
+        assert!(all(&m, &r, "offered_choice_share").iter().all(|&x| x == 1.0));
+        finite_or_na(&m, &r);
+    }
+
+    /// Tiny tariffs round to the penny (0.4p → 0, 0.5p → 1p); huge ones that pass the
+    /// preflight are paid exactly, never wrapped.
+    #[test]
+    fn tiny_and_huge_tariffs_are_paid_exactly() {
+        for (gbp, pence) in [(0.004, 0i64), (0.005, 1), (1e9, 100_000_000_000)] {
+            let m = model_with(SMALL, |s| {
+                s.service_lines.retain(|l| l.name == "other_specialties");
+                s.providers.retain(|p| p.name == "town_ft");
+                s.providers[0].services.retain(|x| x.line == "other_specialties");
+                s.providers[0].mff = 1.0;
+                let t = &mut s.service_lines[0].tariff;
+                t.first_outpatient_gbp = gbp;
+                t.follow_up_gbp = gbp;
+                t.elective_spell_gbp = gbp;
+            });
+            for rep in run(&m, 2, 2) {
+                for y in &rep.years {
+                    let p = &y.providers[0];
+                    let cases = (p.first_attendances + p.follow_ups + p.admissions) as i64;
+                    assert_eq!(y.tariff_paid.0, cases * pence, "£{gbp}");
+                }
+            }
+        }
+    }
+}
