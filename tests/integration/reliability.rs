@@ -541,3 +541,29 @@ mod edges {
         }
     }
 }
+
+/// The library's side of Ctrl-C: once the stop flag is set no replication starts, the
+/// ones in flight finish, and the run reports how far it got instead of partial results.
+#[test]
+fn a_stop_request_ends_the_experiment_after_the_replications_in_flight() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use pbrsim::experiment::{RunError, Settings, run_until};
+
+    let m = crate::common::model(SMALL);
+    let settings = Settings { seed: 1, replications: 50, threads: 2 };
+    let stop = AtomicBool::new(true);
+    match run_until(&m, settings, &|| {}, &stop) {
+        Err(RunError::Interrupted { completed: 0, total: 50 }) => {}
+        other => panic!("expected an interruption before any replication, got {:?}", other.map(|r| r.len())),
+    }
+    let stop = AtomicBool::new(false);
+    let on_done = || stop.store(true, Ordering::SeqCst);
+    match run_until(&m, settings, &on_done, &stop) {
+        // At most one more per worker thread was already running.
+        Err(RunError::Interrupted { completed, total: 50 }) => assert!((1..=2).contains(&completed), "{completed}"),
+        other => panic!("expected an interruption, got {:?}", other.map(|r| r.len())),
+    }
+    let never = AtomicBool::new(false);
+    assert_eq!(run_until(&m, Settings { replications: 3, ..settings }, &|| {}, &never).unwrap().len(), 3);
+}
