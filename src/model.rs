@@ -4,20 +4,23 @@
 //!
 //! Where things live: the GP's referral decision in [`gp`], the choice of provider in
 //! [`choice`], the clinical pathway in [`pathway`], a provider's waiting lists in
-//! [`waiting_list`], every payment in [`payment`], the accounts in [`ledger`], and the
-//! event loop that ties them together in [`sim`].
+//! [`waiting_list`], every payment in [`payment`], the accounts in [`ledger`], the
+//! levers for new providers and how providers enter in [`levers`], petitions, reviews
+//! and tenders in [`voice`], and the event loop that ties them together in [`sim`].
 
 pub mod calendar;
 pub mod choice;
 pub mod config;
 pub mod gp;
 pub mod ledger;
+pub mod levers;
 pub mod money;
 pub mod pathway;
 pub mod payment;
 pub mod pbc;
 pub mod record;
 pub mod sim;
+pub mod voice;
 pub mod waiting_list;
 
 pub use calendar::{Calendar, Date, FinancialYear, Month};
@@ -26,9 +29,11 @@ pub use config::{
     MarginalRate, Payment, Pbc, Pct, Practice, Provider, ProviderKind, Publish, Quality, Resource, Service,
     ServiceLine, Utility,
 };
+pub use levers::{Active, Assurance, Capital, Entry, Floor, Guarantee, Levers, Period, Supplement, Volume, Window};
 pub use money::Pence;
 pub use record::{MarketEvent, MarketEventKind, PracticeYear, ProviderYear, ServiceYear, YearRecord};
 pub use sim::ReplicationResult;
+pub use voice::{Links, Trigger, Voice};
 
 use choice::{Choice, ServiceRef};
 use gp::Gp;

@@ -200,14 +200,14 @@ pub fn write_run(dir: &Path, model: &Model, c: &Collected, info: &RunInfo) -> Re
         for (r, e) in &c.events {
             let date = cfg.calendar.date_at(e.time);
             let year = cfg.calendar.years.iter().find(|y| e.time < y.end).map_or("", |y| y.label.as_str());
-            let service = e.service.map_or(String::new(), |s| field(services[s]).into_owned());
-            writeln!(
-                w,
-                "{r},{date},{year},{},{},{service},{}",
-                e.kind.as_str(),
-                field(providers[e.provider]),
-                e.value
-            )?;
+            // Petitions, reviews and tenders concern a service line: named in `service`.
+            let service = match (e.service, e.line) {
+                (Some(s), _) => field(services[s]).into_owned(),
+                (None, Some(l)) => field(&cfg.lines[l].name).into_owned(),
+                (None, None) => String::new(),
+            };
+            let provider = e.provider.map_or(String::new(), |p| field(providers[p]).into_owned());
+            writeln!(w, "{r},{date},{year},{},{provider},{service},{}", e.kind.as_str(), e.value)?;
         }
         Ok(())
     })?;

@@ -90,5 +90,13 @@ fn describe(w: &mut impl Write, path: &std::path::Path, model: &Model) -> io::Re
             "  ! {overloaded} list(s) expect more demand than capacity: their waits will grow through the run"
         )?;
     }
+    for p in &c.providers {
+        let when = match p.entry {
+            pbrsim::model::Entry::Open => continue,
+            pbrsim::model::Entry::Scheduled(t) => format!("enters on {}", c.calendar.date_at(t)),
+            pbrsim::model::Entry::Tender { line } => format!("enters if {} is tendered", c.lines[line].name),
+        };
+        writeln!(w, "  {} {when}: the loads above treat it as open from the start", p.name)?;
+    }
     Ok(())
 }

@@ -8,7 +8,7 @@
 
 use crate::engine::Histogram;
 use crate::model::record::RTT_STANDARD_DAYS;
-use crate::model::{Pence, YearRecord};
+use crate::model::{Pence, ProviderYear, YearRecord};
 
 /// A metric's name, unit, one-line meaning and formula `F`.
 pub struct Metric<F> {
@@ -42,18 +42,33 @@ fn pct_spend(r: &YearRecord) -> Pence {
             .saturating_add(r.block_paid.0)
             .saturating_add(r.emergency_paid.0)
             .saturating_add(r.pbc_retained.0)
-            .saturating_add(r.primary_care_paid.0),
+            .saturating_add(r.primary_care_paid.0)
+            .saturating_add(providers_sum(r, ProviderYear::levers_paid).0),
     )
 }
 
-fn provider_income(p: &crate::model::ProviderYear) -> Pence {
-    Pence(
-        p.tariff_income
-            .0
-            .saturating_add(p.block_income.0)
-            .saturating_add(p.emergency_income.0)
-            .saturating_add(p.reinvestment_income.0),
-    )
+fn provider_income(p: &ProviderYear) -> Pence {
+    p.income()
+}
+
+/// A money field summed over providers.
+fn providers_sum(r: &YearRecord, f: fn(&ProviderYear) -> Pence) -> Pence {
+    Pence(r.providers.iter().fold(0i64, |a, p| a.saturating_add(f(p).0)))
+}
+
+fn gbp_ratio(num: Pence, den: Pence) -> f64 {
+    if den.0 == 0 { f64::NAN } else { num.0 as f64 / den.0 as f64 }
+}
+
+/// Money per case, in pounds; NaN with no cases.
+fn per_case(money: Pence, cases: u64) -> f64 {
+    if cases == 0 { f64::NAN } else { money.gbp() / cases as f64 }
+}
+
+/// What the PCT paid a provider (tariff, block, emergency, levers) and for its
+/// facility (the capital charge).
+fn pct_paid_to(p: &ProviderYear) -> Pence {
+    Pence(p.income().0.saturating_sub(p.reinvestment_income.0).saturating_add(p.capital_charge.0))
 }
 
 fn retained_per_head(r: &YearRecord) -> Vec<f64> {
@@ -213,6 +228,52 @@ pub const SYSTEM: &[Metric<SystemFn>] = &[
         |r| r.capacity_changes as f64
     ),
     m!("provider_exits", "count", "Providers that left the market.", |r| r.exits as f64),
+    m!("provider_entries", "count", "Providers that entered the market (scheduled or after a tender).", |r| r.entries
+        as f64),
+    m!("supplement_paid_gbp", "gbp", "Tariff supplements paid to providers (a lever).", |r| gbp(providers_sum(
+        r,
+        |p| p.supplement_income
+    ))),
+    m!("mig_topup_gbp", "gbp", "Minimum income guarantee top-ups paid to providers.", |r| gbp(
+        providers_sum(r, |p| p.mig_topup)
+    )),
+    m!(
+        "undelivered_activity_paid_gbp",
+        "gbp",
+        "Top-ups under take-or-pay guarantees: guaranteed activity paid for but not done.",
+        |r| gbp(providers_sum(r, |p| p.undelivered_paid))
+    ),
+    m!(
+        "contract_utilisation",
+        "share",
+        "Income counted against guarantees over the guaranteed floor (utilisation by value).",
+        |r| gbp_ratio(providers_sum(r, |p| p.guarantee_income), providers_sum(r, |p| p.guarantee_floor))
+    ),
+    m!("capital_charge_gbp", "gbp", "Capital charges the PCT paid for facilities it provides.", |r| gbp(
+        providers_sum(r, |p| p.capital_charge)
+    )),
+    m!("assurance_paid_gbp", "gbp", "Paid under activity assurances for assured spells not delivered.", |r| gbp(
+        providers_sum(r, |p| p.assurance_paid)
+    )),
+    m!(
+        "assurance_exposure_gbp",
+        "gbp",
+        "The contingent liability of activity assurances: what no activity at all would have cost.",
+        |r| gbp(providers_sum(r, |p| p.assurance_exposure))
+    ),
+    m!("fixed_cost_relief_gbp", "gbp", "Providers' fixed cost removed by capital support and assurance.", |r| gbp(
+        providers_sum(r, |p| p.fixed_cost_relief)
+    )),
+    m!("levers_paid_gbp", "gbp", "All lever payments: supplements, top-ups, assurance and capital charges.", |r| gbp(
+        providers_sum(r, ProviderYear::levers_paid)
+    )),
+    m!("petition_signatures", "count", "Signatures of dissatisfied patients that reached the PCT.", |r| r.signatures
+        as f64),
+    m!("petitions", "count", "Petitions that reached the trigger and obliged a review.", |r| r.petitions as f64),
+    m!("service_reviews", "count", "Reviews of a service that reported.", |r| r.reviews as f64),
+    m!("service_reviews_failed", "count", "Reviews that found the service below standard.", |r| r.reviews_failed
+        as f64),
+    m!("tenders", "count", "Services put out to tender after a failed review.", |r| r.tenders as f64),
     m!("pbc_budget_gbp", "gbp", "Practices' indicative budgets (after top-slices).", |r| gbp(r.pbc_budget)),
     m!("pbc_savings_gbp", "gbp", "Practices' positive savings (budget − spend) at year end.", |r| gbp(r.pbc_savings)),
     m!("pbc_retained_gbp", "gbp", "Freed-up resources paid to practices.", |r| gbp(r.pbc_retained)),
@@ -277,71 +338,115 @@ pub const SYSTEM: &[Metric<SystemFn>] = &[
 ];
 
 /// Per-provider metrics, in output order.
-pub const PROVIDER: &[Metric<EntityFn>] =
-    &[
-        m!("referrals", "count", "Referrals received.", |y, i| y.providers[i].referrals as f64),
-        m!("market_share", "share", "Share of all referrals in the year.", |y, i| ratio(
-            y.providers[i].referrals,
-            y.referrals
-        )),
-        m!("first_outpatient_attendances", "count", "Completed first attendances.", |y, i| y.providers[i]
-            .first_attendances
-            as f64),
-        m!("follow_up_attendances", "count", "Completed follow-up attendances.", |y, i| y.providers[i].follow_ups
-            as f64),
-        m!("elective_admissions", "count", "Completed elective spells.", |y, i| y.providers[i].admissions as f64),
-        m!("emergency_admissions", "count", "Completed emergency spells.", |y, i| y.providers[i].emergency_admissions
-            as f64),
-        m!("income_gbp", "gbp", "All income: tariff, block contract and emergency spells.", |y, i| gbp(
-            provider_income(&y.providers[i])
-        )),
-        m!("tariff_income_gbp", "gbp", "Payment by Results income for elective activity.", |y, i| gbp(
-            y.providers[i].tariff_income
-        )),
-        m!("block_income_gbp", "gbp", "Block-contract income.", |y, i| gbp(y.providers[i].block_income)),
-        m!("emergency_income_gbp", "gbp", "Income for emergency spells.", |y, i| gbp(y.providers[i].emergency_income)),
-        m!("reinvestment_income_gbp", "gbp", "Practices' freed-up resources reinvested in it.", |y, i| gbp(y
-            .providers[i]
-            .reinvestment_income)),
-        m!("fixed_cost_gbp", "gbp", "Fixed cost for the year (monthly instalments).", |y, i| gbp(
-            y.providers[i].fixed_cost
-        )),
-        m!("marginal_cost_gbp", "gbp", "Marginal cost of the activity done.", |y, i| gbp(y.providers[i].marginal_cost)),
-        m!("cost_gbp", "gbp", "Fixed plus marginal cost.", |y, i| {
+pub const PROVIDER: &[Metric<EntityFn>] = &[
+    m!("referrals", "count", "Referrals received.", |y, i| y.providers[i].referrals as f64),
+    m!("market_share", "share", "Share of all referrals in the year.", |y, i| ratio(
+        y.providers[i].referrals,
+        y.referrals
+    )),
+    m!(
+        "first_outpatient_attendances",
+        "count",
+        "Completed first attendances.",
+        |y, i| y.providers[i].first_attendances as f64
+    ),
+    m!("follow_up_attendances", "count", "Completed follow-up attendances.", |y, i| y.providers[i].follow_ups as f64),
+    m!("elective_admissions", "count", "Completed elective spells.", |y, i| y.providers[i].admissions as f64),
+    m!("emergency_admissions", "count", "Completed emergency spells.", |y, i| y.providers[i].emergency_admissions
+        as f64),
+    m!("income_gbp", "gbp", "All income: tariff, block contract and emergency spells.", |y, i| gbp(provider_income(
+        &y.providers[i]
+    ))),
+    m!("tariff_income_gbp", "gbp", "Payment by Results income for elective activity.", |y, i| gbp(
+        y.providers[i].tariff_income
+    )),
+    m!("block_income_gbp", "gbp", "Block-contract income.", |y, i| gbp(y.providers[i].block_income)),
+    m!("emergency_income_gbp", "gbp", "Income for emergency spells.", |y, i| gbp(y.providers[i].emergency_income)),
+    m!("reinvestment_income_gbp", "gbp", "Practices' freed-up resources reinvested in it.", |y, i| gbp(
+        y.providers[i].reinvestment_income
+    )),
+    m!(
+        "fixed_cost_gbp",
+        "gbp",
+        "Fixed cost for the year (monthly instalments).",
+        |y, i| gbp(y.providers[i].fixed_cost)
+    ),
+    m!("marginal_cost_gbp", "gbp", "Marginal cost of the activity done.", |y, i| gbp(y.providers[i].marginal_cost)),
+    m!("cost_gbp", "gbp", "Fixed plus marginal cost.", |y, i| {
+        let p = &y.providers[i];
+        gbp(Pence(p.fixed_cost.0.saturating_add(p.marginal_cost.0)))
+    }),
+    m!("surplus_gbp", "gbp", "Income less cost.", |y, i| {
+        let p = &y.providers[i];
+        gbp(Pence(provider_income(p).0.saturating_sub(p.fixed_cost.0).saturating_sub(p.marginal_cost.0)))
+    }),
+    m!("cumulative_surplus_gbp", "gbp", "Income less cost since the books opened, at year end.", |y, i| gbp(y
+        .providers[i]
+        .cumulative_surplus)),
+    m!("servers_end", "count", "Servers across its lists at year end.", |y, i| y.providers[i].servers_end as f64),
+    m!("open_end", "flag", "1 if the provider is in the market at year end, 0 if it has exited.", |y, i| {
+        if y.providers[i].open_end { 1.0 } else { 0.0 }
+    }),
+    m!(
+        "utilisation",
+        "share",
+        "Busy server-days over available server-days, outpatient and admission lists together.",
+        |y, i| {
             let p = &y.providers[i];
-            gbp(Pence(p.fixed_cost.0.saturating_add(p.marginal_cost.0)))
-        }),
-        m!("surplus_gbp", "gbp", "Income less cost.", |y, i| {
-            let p = &y.providers[i];
-            gbp(Pence(provider_income(p).0.saturating_sub(p.fixed_cost.0).saturating_sub(p.marginal_cost.0)))
-        }),
-        m!("cumulative_surplus_gbp", "gbp", "Income less cost since the books opened, at year end.", |y, i| gbp(y
-            .providers[i]
-            .cumulative_surplus)),
-        m!("servers_end", "count", "Servers across its lists at year end.", |y, i| y.providers[i].servers_end as f64),
-        m!("open_end", "flag", "1 if the provider is in the market at year end, 0 if it has exited.", |y, i| {
-            if y.providers[i].open_end { 1.0 } else { 0.0 }
-        }),
-        m!(
-            "utilisation",
-            "share",
-            "Busy server-days over available server-days, outpatient and admission lists together.",
-            |y, i| {
-                let p = &y.providers[i];
-                if p.server_days > 0.0 { p.busy_server_days / p.server_days } else { f64::NAN }
-            }
-        ),
-        m!("waiting_list_end", "people", "Patients on its lists at year end.", |y, i| y.providers[i].waiting_end
-            as f64),
-        m!("rtt_wait_mean_days", "days", "Mean RTT wait of its clock stops.", |y, i| {
-            let p = &y.providers[i];
-            if p.rtt_stops == 0 { f64::NAN } else { p.rtt_sum_days / p.rtt_stops as f64 }
-        }),
-        m!("rtt_within_18_weeks_share", "share", "Share of its clock stops within 18 weeks.", |y, i| {
-            let p = &y.providers[i];
-            ratio(p.rtt_within_standard, p.rtt_stops)
-        }),
-    ];
+            if p.server_days > 0.0 { p.busy_server_days / p.server_days } else { f64::NAN }
+        }
+    ),
+    m!("waiting_list_end", "people", "Patients on its lists at year end.", |y, i| y.providers[i].waiting_end as f64),
+    m!("rtt_wait_mean_days", "days", "Mean RTT wait of its clock stops.", |y, i| {
+        let p = &y.providers[i];
+        if p.rtt_stops == 0 { f64::NAN } else { p.rtt_sum_days / p.rtt_stops as f64 }
+    }),
+    m!("rtt_within_18_weeks_share", "share", "Share of its clock stops within 18 weeks.", |y, i| {
+        let p = &y.providers[i];
+        ratio(p.rtt_within_standard, p.rtt_stops)
+    }),
+    m!("supplement_income_gbp", "gbp", "Tariff supplements received.", |y, i| gbp(y.providers[i].supplement_income)),
+    m!("mig_topup_gbp", "gbp", "Minimum income guarantee top-ups received.", |y, i| gbp(y.providers[i].mig_topup)),
+    m!(
+        "undelivered_activity_paid_gbp",
+        "gbp",
+        "Top-ups under a take-or-pay guarantee: guaranteed activity paid for but not done.",
+        |y, i| gbp(y.providers[i].undelivered_paid)
+    ),
+    m!("guaranteed_income_gbp", "gbp", "The guarantee's floor over the periods reconciled.", |y, i| gbp(y.providers
+        [i]
+        .guarantee_floor)),
+    m!("contract_utilisation", "share", "Income counted against the guarantee over its floor (by value).", |y, i| {
+        gbp_ratio(y.providers[i].guarantee_income, y.providers[i].guarantee_floor)
+    }),
+    m!("capital_charge_gbp", "gbp", "Capital charge the PCT paid for the facility it provides.", |y, i| gbp(y
+        .providers[i]
+        .capital_charge)),
+    m!("fixed_cost_relief_gbp", "gbp", "Fixed cost removed by capital support and assurance.", |y, i| gbp(y.providers
+        [i]
+        .fixed_cost_relief)),
+    m!("assurance_paid_gbp", "gbp", "Paid by the PCT for assured spells not delivered.", |y, i| gbp(
+        y.providers[i].assurance_paid
+    )),
+    m!("assurance_exposure_gbp", "gbp", "The assurance's contingent liability (no activity at all).", |y, i| gbp(y
+        .providers[i]
+        .assurance_exposure)),
+    m!("levers_paid_gbp", "gbp", "Supplements, top-ups, assurance and capital charge for this provider.", |y, i| {
+        gbp(y.providers[i].levers_paid())
+    }),
+    m!(
+        "levers_paid_per_referral_gbp",
+        "gbp_per_case",
+        "Lever payments per referral it received: the extra cost per case moved to it.",
+        |y, i| per_case(y.providers[i].levers_paid(), y.providers[i].referrals)
+    ),
+    m!(
+        "pct_paid_per_referral_gbp",
+        "gbp_per_case",
+        "Everything the PCT paid it (and for its facility) per referral it received.",
+        |y, i| per_case(pct_paid_to(&y.providers[i]), y.providers[i].referrals)
+    ),
+];
 
 /// Per-practice metrics, in output order.
 pub const PRACTICE: &[Metric<EntityFn>] = &[

@@ -281,6 +281,12 @@ impl ChoiceState {
         self.version = self.version.wrapping_add(1).max(1);
     }
 
+    /// A provider service opened (its provider entered the market).
+    pub fn open(&mut self, service: usize) {
+        self.open[service] = true;
+        self.version = self.version.wrapping_add(1).max(1);
+    }
+
     /// Whether a service is open.
     pub fn is_open(&self, service: usize) -> bool {
         self.open[service]

@@ -3,7 +3,9 @@
 //! lookup, and refers to practices, service lines and providers by position.
 
 use super::calendar::Calendar;
+use super::levers::{Entry, Levers};
 use super::money::Pence;
+use super::voice::Voice;
 use crate::engine::Sampler;
 
 /// Everything one run of the model needs.
@@ -17,6 +19,8 @@ pub struct Config {
     pub choice: ChoiceConfig,
     pub emergency: Option<Emergency>,
     pub pbc: Option<Pbc>,
+    /// Petitions, reviews and tenders; `None` means patients' views are not modelled.
+    pub voice: Option<Voice>,
 }
 
 /// How indicative budgets are set.
@@ -257,6 +261,10 @@ pub struct Provider {
     /// A community service that takes only referrals diverted under PBC: it is never
     /// in a choice set, a GP's default or an emergency route.
     pub community: bool,
+    /// How it comes into the market.
+    pub entry: Entry,
+    /// Its contract's levers (tariff supplement, guarantee, capital, assurance).
+    pub levers: Levers,
     pub services: Vec<Service>,
 }
 

@@ -45,6 +45,46 @@ pub struct ProviderYear {
     pub rtt_stops: u64,
     pub rtt_sum_days: f64,
     pub rtt_within_standard: u64,
+    /// Levers (see `levers`): tariff supplements received.
+    pub supplement_income: Pence,
+    /// Minimum income guarantee top-ups received.
+    pub mig_topup: Pence,
+    /// The part of the top-ups that paid for guaranteed volumes not delivered (take or pay).
+    pub undelivered_paid: Pence,
+    /// Guaranteed income over the periods reconciled, and the income counted against it.
+    pub guarantee_floor: Pence,
+    pub guarantee_income: Pence,
+    /// Paid by the PCT under an activity assurance, and what it stood to pay.
+    pub assurance_paid: Pence,
+    pub assurance_exposure: Pence,
+    /// The PCT's capital charge for the facility it provides this provider.
+    pub capital_charge: Pence,
+    /// Fixed cost the provider did not bear thanks to capital support or assurance.
+    pub fixed_cost_relief: Pence,
+}
+
+impl ProviderYear {
+    /// Everything the provider was paid: tariff, block, emergency, reinvestment and levers.
+    pub fn income(&self) -> Pence {
+        [
+            self.block_income,
+            self.emergency_income,
+            self.reinvestment_income,
+            self.supplement_income,
+            self.mig_topup,
+            self.assurance_paid,
+        ]
+        .iter()
+        .fold(self.tariff_income, |a, b| Pence(a.0.saturating_add(b.0)))
+    }
+
+    /// What the PCT paid because of this provider's levers: supplements, top-ups,
+    /// assurance and the capital charge.
+    pub fn levers_paid(&self) -> Pence {
+        [self.mig_topup, self.assurance_paid, self.capital_charge]
+            .iter()
+            .fold(self.supplement_income, |a, b| Pence(a.0.saturating_add(b.0)))
+    }
 }
 
 /// One provider service (a provider on one service line) in one year.
@@ -92,10 +132,15 @@ pub struct MarketEvent {
     /// Simulated time (days since the clock started).
     pub time: f64,
     pub kind: MarketEventKind,
-    pub provider: usize,
+    /// The provider concerned, if any (petitions, reviews and tenders concern a line).
+    pub provider: Option<usize>,
     /// The flattened service concerned, if any.
     pub service: Option<usize>,
-    /// Servers after a capacity change; patients re-referred at an exit.
+    /// The service line concerned by a petition, review or tender.
+    pub line: Option<usize>,
+    /// Servers after a capacity change; patients re-referred at an exit; servers
+    /// opened at an entry; signatures on a petition; the review's share of clock stops
+    /// within 18 weeks in per mille; 1 if a tender has a bidder, else 0.
     pub value: u64,
 }
 
@@ -105,6 +150,13 @@ pub enum MarketEventKind {
     CapacityAdded,
     CapacityRemoved,
     Exit,
+    Entry,
+    Petition,
+    /// A review that found the service satisfactory.
+    ReviewPassed,
+    /// A review that found the service unsatisfactory (a tender follows).
+    ReviewFailed,
+    Tender,
 }
 
 impl MarketEventKind {
@@ -113,6 +165,11 @@ impl MarketEventKind {
             Self::CapacityAdded => "capacity_added",
             Self::CapacityRemoved => "capacity_removed",
             Self::Exit => "exit",
+            Self::Entry => "entry",
+            Self::Petition => "petition",
+            Self::ReviewPassed => "review_passed",
+            Self::ReviewFailed => "review_failed",
+            Self::Tender => "tender",
         }
     }
 }
@@ -156,6 +213,13 @@ pub struct YearRecord {
     pub travel_km_sum: f64,
     pub capacity_changes: u64,
     pub exits: u64,
+    pub entries: u64,
+    /// The patient's voice.
+    pub signatures: u64,
+    pub petitions: u64,
+    pub reviews: u64,
+    pub reviews_failed: u64,
+    pub tenders: u64,
     /// Practice-based commissioning.
     pub pbc_budget: Pence,
     pub pbc_savings: Pence,
@@ -209,6 +273,12 @@ impl YearRecord {
             travel_km_sum: 0.0,
             capacity_changes: 0,
             exits: 0,
+            entries: 0,
+            signatures: 0,
+            petitions: 0,
+            reviews: 0,
+            reviews_failed: 0,
+            tenders: 0,
             pbc_budget: Pence::ZERO,
             pbc_savings: Pence::ZERO,
             pbc_retained: Pence::ZERO,
@@ -266,6 +336,12 @@ impl YearRecord {
         self.travel_km_sum += later.travel_km_sum;
         self.capacity_changes += later.capacity_changes;
         self.exits += later.exits;
+        self.entries += later.entries;
+        self.signatures += later.signatures;
+        self.petitions += later.petitions;
+        self.reviews += later.reviews;
+        self.reviews_failed += later.reviews_failed;
+        self.tenders += later.tenders;
         let plus = |a: &mut Pence, b: Pence| *a = Pence(a.0.saturating_add(b.0));
         plus(&mut self.pbc_budget, later.pbc_budget);
         plus(&mut self.pbc_savings, later.pbc_savings);
@@ -312,6 +388,19 @@ impl YearRecord {
             a.rtt_stops += b.rtt_stops;
             a.rtt_sum_days += b.rtt_sum_days;
             a.rtt_within_standard += b.rtt_within_standard;
+            for (x, y) in [
+                (&mut a.supplement_income, b.supplement_income),
+                (&mut a.mig_topup, b.mig_topup),
+                (&mut a.undelivered_paid, b.undelivered_paid),
+                (&mut a.guarantee_floor, b.guarantee_floor),
+                (&mut a.guarantee_income, b.guarantee_income),
+                (&mut a.assurance_paid, b.assurance_paid),
+                (&mut a.assurance_exposure, b.assurance_exposure),
+                (&mut a.capital_charge, b.capital_charge),
+                (&mut a.fixed_cost_relief, b.fixed_cost_relief),
+            ] {
+                *x = Pence(x.0.saturating_add(y.0));
+            }
         }
         for (a, b) in self.practices.iter_mut().zip(&later.practices) {
             a.list_size = b.list_size;

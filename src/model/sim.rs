@@ -12,6 +12,7 @@ use super::choice::ChoiceState;
 use super::config::{Item, Payment};
 use super::gp::Decision;
 use super::ledger::{Account, Ledger};
+use super::levers::Entry;
 use super::money::Pence;
 use super::pathway::Outcome;
 use super::payment;
@@ -55,7 +56,12 @@ pub mod process {
     pub const PBC_PRACTICES: u64 = 13;
     /// Wrongly diverted referrals coming back, one stream per (practice, service line).
     pub const PBC_RETURNS: u64 = 14;
+    /// Whether a dissatisfied patient signs a petition, one stream per service line.
+    pub const PETITIONS: u64 = 20;
 }
+
+mod levers;
+mod voice;
 
 #[derive(Debug, Clone, Copy)]
 enum Event {
@@ -68,6 +74,12 @@ enum Event {
     Return(u32),
     Publish,
     Review(u32),
+    /// A provider enters the market.
+    Entry(u32),
+    /// The PCT's review of a service line triggered by a petition reports.
+    ServiceReview(u32),
+    /// A tender for a service line is awarded and its new provider opens.
+    TenderAwarded(u32),
     Month(u32),
     YearStart(u32),
     End,
@@ -167,6 +179,10 @@ struct ProviderState {
     /// rate rule once the first reported year has set it.
     emergency_this_year: u64,
     emergency_baseline: Option<f64>,
+    /// When it entered the market: 0 for a provider there from the start, `None`
+    /// before an entrant opens.
+    entered: Option<f64>,
+    levers: levers::LeverState,
 }
 
 /// Tallies kept apart from the year records and the ledger, used only to prove at the
@@ -191,6 +207,11 @@ struct Books {
     reinvested: Vec<i128>,
     inappropriate: u64,
     returned: u64,
+    /// Lever payments per provider, and the capital charges the PCT paid.
+    supplement: Vec<i128>,
+    topup: Vec<i128>,
+    assurance: Vec<i128>,
+    capital_charge: i128,
 }
 
 /// The result of one replication.
@@ -224,6 +245,11 @@ pub(super) struct Replication<'m> {
     years: Vec<YearRecord>,
     events: Vec<MarketEvent>,
     year: Option<usize>,
+    /// The month whose payments were made last.
+    month: Option<usize>,
+    /// Per service line, its petition and recent clock stops (empty without `voice`).
+    voice: Vec<super::voice::LineVoice>,
+    voice_rng: Vec<Stream>,
     books: Books,
 }
 
@@ -325,14 +351,20 @@ impl<'m> Replication<'m> {
             providers: c
                 .providers
                 .iter()
-                .map(|p| ProviderState {
-                    open: true,
-                    fixed_cost: p.fixed_cost,
-                    loss_years: 0,
-                    emergency_this_year: 0,
-                    emergency_baseline: None,
+                .enumerate()
+                .map(|(i, p)| {
+                    let open = p.entry == Entry::Open;
+                    Ok(ProviderState {
+                        open,
+                        fixed_cost: p.fixed_cost,
+                        loss_years: 0,
+                        emergency_this_year: 0,
+                        emergency_baseline: None,
+                        entered: open.then_some(0.0),
+                        levers: levers::LeverState::new(m, i, open.then_some(0.0))?,
+                    })
                 })
-                .collect(),
+                .collect::<Result<_, ModelError>>()?,
             sources,
             emergency_sources,
             lists,
@@ -341,6 +373,13 @@ impl<'m> Replication<'m> {
             years,
             events: Vec::new(),
             year: None,
+            month: None,
+            voice: if c.voice.is_some() { vec![Default::default(); c.lines.len()] } else { Vec::new() },
+            voice_rng: if c.voice.is_some() {
+                (0..c.lines.len()).map(|l| stream(seed, rep, process::PETITIONS, l as u64)).collect()
+            } else {
+                Vec::new()
+            },
             books: Books {
                 activity: vec![[0; Item::COUNT]; m.services.len()],
                 fixed_cost: vec![0; c.providers.len()],
@@ -348,9 +387,21 @@ impl<'m> Replication<'m> {
                 emergency_income: vec![0; c.providers.len()],
                 emergency_cost: vec![0; c.providers.len()],
                 reinvested: vec![0; c.providers.len()],
+                supplement: vec![0; c.providers.len()],
+                topup: vec![0; c.providers.len()],
+                assurance: vec![0; c.providers.len()],
                 ..Default::default()
             },
         };
+        // Entrants are closed until they enter: out of every choice set, no servers.
+        for (s, sref) in m.services.iter().enumerate() {
+            if !r.providers[sref.provider].open {
+                r.choice.close(s);
+                for stage in [Stage::FirstOutpatient, Stage::Admission] {
+                    r.lists[s].set_servers(stage, 0.0, 0);
+                }
+            }
+        }
         r.schedule_start(seed, rep)?;
         Ok(r)
     }
@@ -368,6 +419,11 @@ impl<'m> Replication<'m> {
         for (p, provider) in c.providers.iter().enumerate() {
             if let Some(r) = &provider.capacity_response {
                 self.q.schedule_at(r.review_days.max(1) as f64, Event::Review(p as u32))?;
+            }
+            if let Entry::Scheduled(t) = provider.entry {
+                if t <= c.calendar.end {
+                    self.q.schedule_at(t, Event::Entry(p as u32))?;
+                }
             }
         }
         for i in 0..self.sources.len() {
@@ -453,10 +509,14 @@ impl<'m> Replication<'m> {
                 Event::Return(p) => self.diverted_returns(now, p)?,
                 Event::Publish => self.publish(now)?,
                 Event::Review(p) => self.review(now, p as usize)?,
+                Event::Entry(p) => self.enter(now, p as usize)?,
+                Event::ServiceReview(l) => self.review_service(now, l as usize)?,
+                Event::TenderAwarded(l) => self.award_tender(now, l as usize)?,
                 Event::Month(k) => self.month(k as usize)?,
                 Event::YearStart(y) => self.year_start(now, y as usize)?,
                 Event::End => {
                     if let Some(y) = self.year {
+                        self.settle_levers(y)?;
                         self.snapshot(now, y);
                         self.settle_pbc(now, y)?;
                     }
@@ -689,7 +749,7 @@ impl<'m> Replication<'m> {
         };
         self.patients.slots[pid as usize].state = state;
         if stops_clock {
-            self.stop_clock(now, pid, stage == Stage::Admission);
+            self.stop_clock(now, pid, stage == Stage::Admission)?;
         }
         self.q.schedule_at(now + duration, event)?;
         Ok(())
@@ -697,7 +757,7 @@ impl<'m> Replication<'m> {
 
     /// The referral-to-treatment clock stops: at admission, or at the first attendance
     /// for a patient who will not be admitted.
-    fn stop_clock(&mut self, now: f64, pid: u32, admitted: bool) {
+    fn stop_clock(&mut self, now: f64, pid: u32, admitted: bool) -> Result<(), ModelError> {
         let p = self.patients.slots[pid as usize];
         let wait = now - p.referred_at;
         if admitted {
@@ -722,7 +782,11 @@ impl<'m> Replication<'m> {
             pr.rtt_stops += 1;
             pr.rtt_sum_days += wait;
             pr.rtt_within_standard += u64::from(wait < RTT_STANDARD_DAYS);
+            if self.m.config.voice.is_some() {
+                self.patient_voice(now, p.practice as usize, p.service as usize, wait, y)?;
+            }
         }
+        Ok(())
     }
 
     /// Frees the server a patient was using at `stage` and starts the next patient.
@@ -740,7 +804,7 @@ impl<'m> Replication<'m> {
     /// Counts a completed unit of elective activity and pays for it: tariff × MFF under
     /// PbR, nothing per case under a block contract. The provider bears its marginal
     /// cost either way.
-    fn complete_activity(&mut self, pid: u32, item: Item) -> Result<(), ModelError> {
+    fn complete_activity(&mut self, now: f64, pid: u32, item: Item) -> Result<(), ModelError> {
         let Some(y) = self.year else {
             // Before the books open: only the value of activity, for historic budgets.
             if let Some(pbc) = &mut self.pbc {
@@ -781,12 +845,13 @@ impl<'m> Replication<'m> {
         add(&mut rec.activity_value, value)?;
         // A practice's shadow spend is its patients' activity at PbR prices, whatever
         // the contract: it is what an indicative budget is measured against.
-        add(&mut rec.practices[p.practice as usize].spend, value)
+        add(&mut rec.practices[p.practice as usize].spend, value)?;
+        self.activity_levers(now, y, service, provider, item, st.tariff)
     }
 
     fn first_done(&mut self, now: f64, pid: u32) -> Result<(), ModelError> {
         self.release(Stage::FirstOutpatient, now, pid)?;
-        self.complete_activity(pid, Item::FirstOutpatient)?;
+        self.complete_activity(now, pid, Item::FirstOutpatient)?;
         let outcome = self.patients.slots[pid as usize].outcome;
         match outcome {
             Outcome::DischargedAfterFirst => {
@@ -822,7 +887,7 @@ impl<'m> Replication<'m> {
                 Ok(())
             }
             Outcome::Admitted { follow_ups } => {
-                self.complete_activity(pid, Item::ElectiveSpell)?;
+                self.complete_activity(now, pid, Item::ElectiveSpell)?;
                 self.schedule_follow_ups(now, pid, follow_ups)
             }
             other => Err(ModelError::Invariant(format!("patient admitted with outcome {other:?}"))),
@@ -847,7 +912,7 @@ impl<'m> Replication<'m> {
         if !self.choice.is_open(self.patients.slots[pid as usize].service as usize) {
             self.reassign(pid)?;
         }
-        self.complete_activity(pid, Item::FollowUp)?;
+        self.complete_activity(now, pid, Item::FollowUp)?;
         let left = self.patients.slots[pid as usize].follow_ups_left - 1;
         self.schedule_follow_ups(now, pid, left)
     }
@@ -978,8 +1043,9 @@ impl<'m> Replication<'m> {
                     self.events.push(MarketEvent {
                         time: now,
                         kind: if delta > 0 { MarketEventKind::CapacityAdded } else { MarketEventKind::CapacityRemoved },
-                        provider: p,
+                        provider: Some(p),
                         service: Some(s),
+                        line: None,
                         value: target as u64,
                     });
                 }
@@ -992,13 +1058,12 @@ impl<'m> Replication<'m> {
         Ok(())
     }
 
-    /// Monthly payments: each open provider's fixed cost for the month's days, and the
-    /// PCT's block-contract payments.
+    /// Monthly payments: each open provider's fixed cost for the month's days, the
+    /// PCT's block-contract payments and capital charges; quarterly guarantees close.
     fn month(&mut self, k: usize) -> Result<(), ModelError> {
         let c = &self.m.config;
         let month = &c.calendar.months[k];
         let y = month.year;
-        let days = c.calendar.years[y].days as u64;
         if let (Some(pbc), Some(state)) = (&c.pbc, &mut self.pbc) {
             let first = c.calendar.months.iter().position(|x| x.year == y).unwrap_or(k);
             let of = c.calendar.months.iter().filter(|x| x.year == y).count();
@@ -1009,28 +1074,53 @@ impl<'m> Replication<'m> {
                 rec.effort_months += 1;
             }
         }
+        // Quarterly guarantees are reconciled as a quarter closes inside a year; the
+        // year end reconciles every guarantee.
+        if super::levers::starts_quarter(c.calendar.date_at(month.time).month) {
+            self.reconcile_guarantees(y, true)?;
+        }
+        self.month = Some(k);
         for p in 0..c.providers.len() {
-            if !self.providers[p].open {
-                continue;
-            }
-            let fixed = self.providers[p].fixed_cost.pro_rata(month.from_day as u64, month.to_day as u64, days);
-            payment::pay_fixed_cost(&mut self.ledger, p, fixed)?;
-            self.books.fixed_cost[p] += fixed.0 as i128;
-            add(&mut self.years[y].providers[p].fixed_cost, fixed)?;
-            if let Payment::Block { annual } = c.providers[p].payment {
-                let block = annual.pro_rata(month.from_day as u64, month.to_day as u64, days);
-                payment::pay_block(&mut self.ledger, p, block)?;
-                self.books.block[p] += block.0 as i128;
-                add(&mut self.years[y].block_paid, block)?;
-                add(&mut self.years[y].providers[p].block_income, block)?;
-            }
+            self.month_provider(p, k, month.time)?;
         }
         Ok(())
+    }
+
+    /// A provider's payments for the days of month `k` from time `from` on (the whole
+    /// month at its start; the rest of it when the provider enters part-way through):
+    /// its fixed cost less any relief, a block instalment, the PCT's capital charge;
+    /// and its guarantee floor and assured days accrue.
+    fn month_provider(&mut self, p: usize, k: usize, from: f64) -> Result<(), ModelError> {
+        let c = &self.m.config;
+        let month = c.calendar.months[k];
+        let y = month.year;
+        let days = c.calendar.years[y].days as u64;
+        let (lo, hi) = super::levers::Active { from, to: f64::INFINITY }.days_in(&month);
+        self.month_levers_before(p, k, (lo, hi))?;
+        if !self.providers[p].open {
+            return Ok(());
+        }
+        let fixed = self.providers[p].fixed_cost.pro_rata(lo, hi, days);
+        let relief = self.relief(p, k, (lo, hi)).min(fixed);
+        let fixed = Pence(fixed.0 - relief.0);
+        payment::pay_fixed_cost(&mut self.ledger, p, fixed)?;
+        self.books.fixed_cost[p] += fixed.0 as i128;
+        add(&mut self.years[y].providers[p].fixed_cost, fixed)?;
+        add(&mut self.years[y].providers[p].fixed_cost_relief, relief)?;
+        if let Payment::Block { annual } = c.providers[p].payment {
+            let block = annual.pro_rata(lo, hi, days);
+            payment::pay_block(&mut self.ledger, p, block)?;
+            self.books.block[p] += block.0 as i128;
+            add(&mut self.years[y].block_paid, block)?;
+            add(&mut self.years[y].providers[p].block_income, block)?;
+        }
+        self.month_levers_open(p, k, (lo, hi))
     }
 
     fn year_start(&mut self, now: f64, y: usize) -> Result<(), ModelError> {
         match y.checked_sub(1) {
             Some(prev) => {
+                self.settle_levers(prev)?;
                 self.snapshot(now, prev);
                 self.year_end_market(now, prev)?;
                 self.settle_pbc(now, prev)?;
@@ -1149,7 +1239,13 @@ impl<'m> Replication<'m> {
                 continue;
             }
             let pr = &self.years[y].providers[p];
-            let surplus = pr.tariff_income.0 as i128 + pr.block_income.0 as i128 + pr.emergency_income.0 as i128
+            let surplus = pr.tariff_income.0 as i128
+                + pr.block_income.0 as i128
+                + pr.emergency_income.0 as i128
+                + pr.reinvestment_income.0 as i128
+                + pr.supplement_income.0 as i128
+                + pr.mig_topup.0 as i128
+                + pr.assurance_paid.0 as i128
                 - pr.fixed_cost.0 as i128
                 - pr.marginal_cost.0 as i128;
             state.loss_years = if surplus < 0 { state.loss_years + 1 } else { 0 };
@@ -1167,7 +1263,8 @@ impl<'m> Replication<'m> {
     /// A provider leaves the market. Its waiting patients are re-referred (their clocks
     /// keep running); patients in service finish there, and patients later in their
     /// pathway move when they next need a provider. A provider that is the last open
-    /// one on any of its service lines stays, since its patients would have nowhere to go.
+    /// one on any of its service lines, or the last that takes emergencies, stays,
+    /// since its patients would have nowhere to go.
     fn exit(&mut self, now: f64, p: usize, y: usize) -> Result<(), ModelError> {
         let services: Vec<usize> = (0..self.m.services.len()).filter(|&s| self.m.services[s].provider == p).collect();
         let last_on_a_line = services.iter().any(|&s| {
@@ -1176,7 +1273,12 @@ impl<'m> Replication<'m> {
                 o != s && self.m.services[o].line == line && self.choice.is_open(o) && self.m.services[o].provider != p
             })
         });
-        if last_on_a_line {
+        let providers = &self.m.config.providers;
+        let takes_emergencies = |q: usize| providers[q].emergency_service.is_some() && !providers[q].community;
+        let last_for_emergencies = self.m.config.emergency.is_some()
+            && takes_emergencies(p)
+            && !(0..providers.len()).any(|q| q != p && self.providers[q].open && takes_emergencies(q));
+        if last_on_a_line || last_for_emergencies {
             return Ok(());
         }
         self.providers[p].open = false;
@@ -1206,8 +1308,9 @@ impl<'m> Replication<'m> {
         self.events.push(MarketEvent {
             time: now,
             kind: MarketEventKind::Exit,
-            provider: p,
+            provider: Some(p),
             service: None,
+            line: None,
             value: moved,
         });
         Ok(())
@@ -1268,8 +1371,15 @@ impl<'m> Replication<'m> {
             }
         }
         for (p, expected) in provider.iter().enumerate() {
-            let expected =
-                expected + b.block[p] + b.emergency_income[p] + b.reinvested[p] - b.emergency_cost[p] - b.fixed_cost[p];
+            let expected = expected
+                + b.block[p]
+                + b.emergency_income[p]
+                + b.reinvested[p]
+                + b.supplement[p]
+                + b.topup[p]
+                + b.assurance[p]
+                - b.emergency_cost[p]
+                - b.fixed_cost[p];
             let got = self.ledger.balance(Account::Provider(p)).0 as i128;
             if got != expected {
                 return fail(format!("provider {p} balance {got}p, activity and contracts imply {expected}p"));
@@ -1277,7 +1387,19 @@ impl<'m> Replication<'m> {
         }
         let block: i128 = b.block.iter().sum();
         let emergency: i128 = b.emergency_income.iter().sum();
-        let pct_expected = b.allocation - tariff_total - block - emergency - b.pbc_paid - b.primary_care;
+        let supplement: i128 = b.supplement.iter().sum();
+        let topup: i128 = b.topup.iter().sum();
+        let assurance: i128 = b.assurance.iter().sum();
+        let pct_expected = b.allocation
+            - tariff_total
+            - block
+            - emergency
+            - b.pbc_paid
+            - b.primary_care
+            - supplement
+            - topup
+            - assurance
+            - b.capital_charge;
         let pct = self.ledger.balance(Account::Pct).0 as i128;
         if pct != pct_expected {
             return fail(format!("PCT balance {pct}p, allocation less payments implies {pct_expected}p"));
@@ -1288,10 +1410,17 @@ impl<'m> Replication<'m> {
             }
         }
         let reported = |f: fn(&YearRecord) -> Pence| self.years.iter().map(|y| f(y).0 as i128).sum::<i128>();
+        let per_provider = |f: fn(&super::ProviderYear) -> Pence| {
+            self.years.iter().flat_map(|y| y.providers.iter().map(move |p| f(p).0 as i128)).sum::<i128>()
+        };
         for (what, got, want) in [
             ("tariff", reported(|y| y.tariff_paid), tariff_total),
             ("block", reported(|y| y.block_paid), block),
             ("emergency", reported(|y| y.emergency_paid), emergency),
+            ("supplement", per_provider(|p| p.supplement_income), supplement),
+            ("guarantee top-up", per_provider(|p| p.mig_topup), topup),
+            ("assurance", per_provider(|p| p.assurance_paid), assurance),
+            ("capital charge", per_provider(|p| p.capital_charge), b.capital_charge),
         ] {
             if got != want {
                 return fail(format!("reported {what} payments {got}p differ from the ledger's {want}p"));

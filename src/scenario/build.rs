@@ -7,6 +7,9 @@ use rand_distr::{Distribution, LogNormal, Normal};
 use crate::engine::stream;
 use crate::model::sim::process;
 use crate::model::{
+    Assurance, Capital, Entry, Floor, Guarantee, Levers, Links, Period, Supplement, Trigger, Voice, Volume, Window,
+};
+use crate::model::{
     BudgetMethod, Calendar, CapacityResponse, ChoiceConfig, ChoicePolicy, Config, DeficitRule, Effort, Emergency,
     ExitRule, Item, MarginalRate, Payment, Pbc, Pct, Pence, Practice, Provider, ProviderKind, Publish, Quality,
     Resource, Service, ServiceLine, Utility,
@@ -15,7 +18,7 @@ use crate::model::{
 use super::diagnostic::KeyPath;
 use super::schema::{
     BudgetMethod as BudgetMethodSpec, ChoicePolicy as PolicySpec, DeficitRule as DeficitRuleSpec, GeneratePractices,
-    HistoricBase, PaymentSpec, ProviderKindSpec, Scenario,
+    HistoricBase, IsoDate, LeversSpec, PaymentSpec, PeriodSpec, ProviderKindSpec, Scenario, ServiceSpec, TriggerSpec,
 };
 use super::validate::{Problem, to_sampler};
 
@@ -131,6 +134,8 @@ pub fn build(s: &Scenario) -> Result<Config, Vec<Problem>> {
             tariff: t,
         });
     }
+    let origin = s.simulation.start.0.to_days() - s.simulation.warm_up_days as i64;
+    let time_of = |d: &IsoDate| (d.0.to_days() - origin) as f64;
     let mut providers = Vec::new();
     for (i, p) in s.providers.iter().enumerate() {
         let at = root.key("providers").index(i);
@@ -210,6 +215,17 @@ pub fn build(s: &Scenario) -> Result<Config, Vec<Problem>> {
             exit,
             price_factor_e5: (p.price_factor * 100_000.0).round() as u64,
             community: s.pbc.as_ref().and_then(|b| b.community_provider.as_ref()) == Some(&p.name),
+            entry: match &p.entry {
+                None => Entry::Open,
+                Some(e) => match (&e.date, &e.tender) {
+                    (Some(d), _) => Entry::Scheduled(time_of(d)),
+                    (None, Some(line)) => {
+                        Entry::Tender { line: s.service_lines.iter().position(|l| &l.name == line).unwrap_or(0) }
+                    }
+                    (None, None) => Entry::Open,
+                },
+            },
+            levers: levers(&p.levers, &p.services, &time_of, &at.key("levers"), &mut problems),
             services,
         });
     }
@@ -319,6 +335,21 @@ pub fn build(s: &Scenario) -> Result<Config, Vec<Problem>> {
             return_emergency_share: b.return_emergency_share,
         })
     });
+    let voice = s.voice.as_ref().map(|v| Voice {
+        wait_threshold_days: v.wait_threshold_days,
+        distance_threshold_km: v.distance_threshold_km,
+        sign_probability: v.sign_probability,
+        trigger: match v.trigger {
+            TriggerSpec::PopulationShare => Trigger::PopulationShare(v.population_share),
+            TriggerSpec::UsersShare => Trigger::UsersShare(v.users_share),
+            TriggerSpec::Signatures => Trigger::Fixed(v.signatures),
+        },
+        window_days: v.window_days,
+        review_days: v.review_days,
+        standard_share: v.standard_share,
+        procurement_days: v.procurement_days,
+        links: v.links.as_ref().map(|l| Links { reach_factor: l.reach_factor, review_days: l.review_days }),
+    });
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -336,5 +367,69 @@ pub fn build(s: &Scenario) -> Result<Config, Vec<Problem>> {
         choice,
         emergency,
         pbc,
+        voice,
     })
+}
+
+fn ppm(x: f64) -> u64 {
+    (x * 1_000_000.0).round() as u64
+}
+
+/// A provider's levers, with dates as simulated times and pounds as pence.
+fn levers(
+    l: &LeversSpec,
+    services: &[ServiceSpec],
+    time_of: &dyn Fn(&IsoDate) -> f64,
+    at: &KeyPath,
+    problems: &mut Vec<Problem>,
+) -> Levers {
+    let window = |start: &Option<IsoDate>, end: &Option<IsoDate>, years: Option<u32>| Window {
+        start: start.as_ref().map(time_of),
+        end: end.as_ref().map(time_of),
+        years,
+    };
+    let mut money = |path: KeyPath, x: f64| {
+        gbp(&path, x).unwrap_or_else(|e| {
+            problems.push(e);
+            Pence::ZERO
+        })
+    };
+    let supplement = l.supplement.as_ref().map(|x| Supplement {
+        rate_ppm: ppm(x.rate),
+        cap: x.cap_gbp.map(|c| money(at.key("supplement").key("cap_gbp"), c)),
+        window: window(&x.start, &x.end, x.years),
+    });
+    let guarantee = l.guarantee.as_ref().map(|g| Guarantee {
+        floor: match g.floor_gbp {
+            Some(f) => Floor::Income(money(at.key("guarantee").key("floor_gbp"), f)),
+            None => Floor::Volumes {
+                volumes: g
+                    .volumes
+                    .iter()
+                    .filter_map(|v| {
+                        let within = services.iter().position(|x| x.line == v.line)?;
+                        Some(Volume { within, cases: [v.first_outpatient, v.follow_up, v.elective_spell] })
+                    })
+                    .collect(),
+                premium_ppm: ppm(g.premium),
+            },
+        },
+        period: match g.period {
+            PeriodSpec::Annual => Period::Annual,
+            PeriodSpec::Quarterly => Period::Quarterly,
+        },
+        window: window(&g.start, &g.end, g.years),
+    });
+    let capital = l.capital.as_ref().map(|x| Capital {
+        relief: money(at.key("capital").key("fixed_cost_relief_gbp"), x.fixed_cost_relief_gbp),
+        annual_charge: money(at.key("capital").key("annual_charge_gbp"), x.annual_charge_gbp),
+        window: window(&x.start, &x.end, x.years),
+    });
+    let assurance = l.assurance.as_ref().map(|x| Assurance {
+        relief: money(at.key("assurance").key("fixed_cost_relief_gbp"), x.fixed_cost_relief_gbp),
+        assured_spells: x.assured_spells,
+        per_spell: money(at.key("assurance").key("per_spell_gbp"), x.per_spell_gbp),
+        window: window(&x.start, &x.end, x.years),
+    });
+    Levers { supplement, guarantee, capital, assurance }
 }

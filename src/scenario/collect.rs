@@ -13,14 +13,14 @@ use serde::de::DeserializeOwned;
 use super::diagnostic::{KeyPath, Seg};
 use super::schema::{
     ChoiceSpec, EmergencySpec, GeneratePractices, PbcSpec, PctSpec, PracticeSpec, ProviderSpec, ServiceLineSpec,
-    ServiceSpec, Simulation,
+    ServiceSpec, Simulation, VoiceSpec,
 };
 
 /// At most this many unknown keys are removed from one part before giving up on it.
 const MAX_RETRIES: usize = 64;
 
 /// The top-level keys of a scenario, and which are required.
-const TOP: [(&str, bool); 10] = [
+const TOP: [(&str, bool); 11] = [
     ("extends", false),
     ("description", false),
     ("simulation", true),
@@ -31,6 +31,7 @@ const TOP: [(&str, bool); 10] = [
     ("choice", false),
     ("emergency", false),
     ("pbc", false),
+    ("voice", false),
 ];
 
 /// A structural error: where, and serde's message.
@@ -132,6 +133,7 @@ pub fn errors(root: &toml::Table) -> Vec<Error> {
     section("choice", part::<ChoiceSpec>, &mut errors);
     section("emergency", part::<EmergencySpec>, &mut errors);
     section("pbc", part::<PbcSpec>, &mut errors);
+    section("voice", part::<VoiceSpec>, &mut errors);
     if let Some(practices) = root.get("practices") {
         let at = top.key("practices");
         match practices.as_table() {
@@ -250,6 +252,18 @@ mod tests {
         for (g, w) in got.iter().zip(want) {
             assert!(g.starts_with(w), "{g} does not start with {w}");
         }
+    }
+
+    /// Every top-level section of [`Scenario`](super::super::Scenario) is known here: a
+    /// new section must be added to `TOP` and read in `errors`.
+    #[test]
+    fn knows_every_section() {
+        let table: toml::Table = toml::from_str("not_a_section = 1").unwrap();
+        let err = serde_path_to_error::deserialize::<_, super::super::Scenario>(toml::Value::Table(table)).unwrap_err();
+        let message = first_line(err.inner());
+        let fields: Vec<&str> = message.split('`').skip(3).step_by(2).collect();
+        let known: Vec<&str> = TOP.iter().map(|(k, _)| *k).collect();
+        assert_eq!(fields, known, "{message}");
     }
 
     #[test]

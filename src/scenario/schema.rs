@@ -37,6 +37,190 @@ pub struct Scenario {
     /// Practice-based commissioning; absent means none.
     #[serde(default)]
     pub pbc: Option<PbcSpec>,
+    /// Petitions, reviews and tenders; absent means patients' views are not modelled.
+    #[serde(default)]
+    pub voice: Option<VoiceSpec>,
+}
+
+/// The patient's voice: petitions, reviews and tenders.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoiceSpec {
+    /// A patient whose RTT wait exceeded this is dissatisfied.
+    #[serde(default = "defaults::voice_wait_threshold_days")]
+    pub wait_threshold_days: f64,
+    /// A patient treated further than this from their practice is dissatisfied.
+    #[serde(default = "defaults::voice_distance_threshold_km")]
+    pub distance_threshold_km: f64,
+    /// Probability a dissatisfied patient signs a petition about the service.
+    #[serde(default = "defaults::voice_sign_probability")]
+    pub sign_probability: f64,
+    /// What triggers a review.
+    #[serde(default)]
+    pub trigger: TriggerSpec,
+    /// Share of the registered population (trigger = "population_share").
+    #[serde(default = "defaults::voice_population_share")]
+    pub population_share: f64,
+    /// Share of the service's users in the window (trigger = "users_share").
+    #[serde(default = "defaults::voice_users_share")]
+    pub users_share: f64,
+    /// Signatures (trigger = "signatures").
+    #[serde(default = "defaults::voice_signatures")]
+    pub signatures: u64,
+    /// Signatures count for this many days.
+    #[serde(default = "defaults::voice_window_days")]
+    pub window_days: f64,
+    /// Days from a petition to the review's finding.
+    #[serde(default = "defaults::voice_review_days")]
+    pub review_days: f64,
+    /// A service is unsatisfactory below this share of clock stops within 18 weeks.
+    #[serde(default = "defaults::voice_standard_share")]
+    pub standard_share: f64,
+    /// Days from the decision to tender to the new provider opening.
+    #[serde(default = "defaults::voice_procurement_days")]
+    pub procurement_days: f64,
+    /// Local Involvement Networks; absent means none.
+    #[serde(default)]
+    pub links: Option<LinksSpec>,
+}
+
+/// What triggers a review of a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerSpec {
+    /// `population_share` of the PCT's registered population (1%, the proposal).
+    #[default]
+    PopulationShare,
+    /// `users_share` of the service's users (10%, consulted on).
+    UsersShare,
+    /// A fixed number of `signatures` (250, consulted on).
+    Signatures,
+}
+
+/// Local Involvement Networks (from April 2008).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinksSpec {
+    /// Multiplies the probability that a dissatisfied patient's view reaches the PCT.
+    #[serde(default = "defaults::links_reach_factor")]
+    pub reach_factor: f64,
+    /// Days from a petition to the review's finding (commissioners answer in 20 days).
+    #[serde(default = "defaults::links_review_days")]
+    pub review_days: f64,
+}
+
+/// How a provider comes into the market: on a date, or through a tender.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntrySpec {
+    /// Opens on this date.
+    #[serde(default)]
+    pub date: Option<IsoDate>,
+    /// Opens when the PCT tenders this service line, after the procurement delay.
+    #[serde(default)]
+    pub tender: Option<String>,
+}
+
+/// A provider's contract levers.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeversSpec {
+    #[serde(default)]
+    pub supplement: Option<SupplementSpec>,
+    #[serde(default)]
+    pub guarantee: Option<GuaranteeSpec>,
+    #[serde(default)]
+    pub capital: Option<CapitalSpec>,
+    #[serde(default)]
+    pub assurance: Option<AssuranceSpec>,
+}
+
+/// A tariff supplement: tariff × MFF × `rate` more per case.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupplementSpec {
+    pub rate: f64,
+    /// Stop once this much has been paid in supplements.
+    #[serde(default)]
+    pub cap_gbp: Option<f64>,
+    #[serde(default)]
+    pub start: Option<IsoDate>,
+    #[serde(default)]
+    pub end: Option<IsoDate>,
+    #[serde(default)]
+    pub years: Option<u32>,
+}
+
+/// How often a guarantee is reconciled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeriodSpec {
+    #[default]
+    Annual,
+    Quarterly,
+}
+
+/// A minimum income guarantee: `floor_gbp` a year, or guaranteed `volumes` (take or pay).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuaranteeSpec {
+    #[serde(default)]
+    pub period: PeriodSpec,
+    #[serde(default)]
+    pub floor_gbp: Option<f64>,
+    #[serde(default)]
+    pub volumes: Vec<VolumeSpec>,
+    /// Guaranteed volumes are valued at tariff × MFF × (1 + premium).
+    #[serde(default)]
+    pub premium: f64,
+    #[serde(default)]
+    pub start: Option<IsoDate>,
+    #[serde(default)]
+    pub end: Option<IsoDate>,
+    #[serde(default)]
+    pub years: Option<u32>,
+}
+
+/// Guaranteed cases a year on one of the provider's service lines.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeSpec {
+    pub line: String,
+    #[serde(default)]
+    pub first_outpatient: u64,
+    #[serde(default)]
+    pub follow_up: u64,
+    #[serde(default)]
+    pub elective_spell: u64,
+}
+
+/// Capital support: the PCT provides the facility.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapitalSpec {
+    pub fixed_cost_relief_gbp: f64,
+    pub annual_charge_gbp: f64,
+    #[serde(default)]
+    pub start: Option<IsoDate>,
+    #[serde(default)]
+    pub end: Option<IsoDate>,
+    #[serde(default)]
+    pub years: Option<u32>,
+}
+
+/// Activity assurance with loan underwriting.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssuranceSpec {
+    pub fixed_cost_relief_gbp: f64,
+    pub assured_spells: u64,
+    pub per_spell_gbp: f64,
+    #[serde(default)]
+    pub start: Option<IsoDate>,
+    #[serde(default)]
+    pub end: Option<IsoDate>,
+    #[serde(default)]
+    pub years: Option<u32>,
 }
 
 /// How indicative budgets are set.
@@ -537,6 +721,12 @@ pub struct ProviderSpec {
     /// Prices are tariff × MFF × this (a local price for a community service).
     #[serde(default = "defaults::one")]
     pub price_factor: f64,
+    /// How it comes into the market; absent means it is there from the start.
+    #[serde(default)]
+    pub entry: Option<EntrySpec>,
+    /// Its contract's levers; absent means none.
+    #[serde(default)]
+    pub levers: LeversSpec,
     #[serde(default)]
     pub services: Vec<ServiceSpec>,
 }
@@ -901,6 +1091,54 @@ pub mod defaults {
     /// ASSUMPTION: a fifth of referrals could be avoided or managed elsewhere.
     pub fn discretionary_share() -> f64 {
         0.2
+    }
+    /// The 18-week standard: a patient who waited longer is dissatisfied.
+    pub fn voice_wait_threshold_days() -> f64 {
+        126.0
+    }
+    /// ASSUMPTION: further than most patients in a PCT travel for elective care.
+    pub fn voice_distance_threshold_km() -> f64 {
+        30.0
+    }
+    /// ASSUMPTION: few dissatisfied patients sign a petition.
+    pub fn voice_sign_probability() -> f64 {
+        0.05
+    }
+    /// A petition from more than 1% of the local population (the brief, PPI).
+    pub fn voice_population_share() -> f64 {
+        0.01
+    }
+    /// 10% of a service's users (the brief, PPI; consulted on).
+    pub fn voice_users_share() -> f64 {
+        0.1
+    }
+    /// 250 signatures (the brief, PPI; consulted on).
+    pub fn voice_signatures() -> u64 {
+        250
+    }
+    /// ASSUMPTION: signatures gathered over a year.
+    pub fn voice_window_days() -> f64 {
+        365.0
+    }
+    /// ASSUMPTION: a quarter to review a service.
+    pub fn voice_review_days() -> f64 {
+        90.0
+    }
+    /// ASSUMPTION: the 90% admitted 18-week operational standard.
+    pub fn voice_standard_share() -> f64 {
+        0.9
+    }
+    /// ASSUMPTION: about nine months from advert to a new service opening.
+    pub fn voice_procurement_days() -> f64 {
+        270.0
+    }
+    /// ASSUMPTION: LINks double the views that reach the PCT.
+    pub fn links_reach_factor() -> f64 {
+        2.0
+    }
+    /// Commissioners must answer LINks' requests within 20 days (the brief, PPI).
+    pub fn links_review_days() -> f64 {
+        20.0
     }
     pub fn max_factor() -> f64 {
         2.0

@@ -8,7 +8,7 @@ use crate::engine::Sampler;
 use crate::model::money::MAX_GBP;
 
 use super::diagnostic::{KeyPath, suggest};
-use super::schema::{DistSpec, PaymentSpec, ProviderKindSpec, Scenario};
+use super::schema::{DistSpec, IsoDate, PaymentSpec, ProviderKindSpec, ProviderSpec, Scenario};
 
 /// Longest duration a distribution may have, in days: a century.
 const MAX_DAYS: f64 = 36_525.0;
@@ -60,6 +60,13 @@ impl Checker {
                 self.push(path, format!("expected a non-empty {what} name"), None);
             } else if !seen.insert(n) {
                 self.push(path, format!("duplicate {what} name `{n}`; names must be unique"), None);
+            } else if what != "practice" && n.contains('/') {
+                // Services are reported as `provider/line`: a slash would make that ambiguous.
+                self.push(
+                    path,
+                    format!("{what} name `{n}` contains `/`, which separates provider and line in outputs"),
+                    Some(format!("use another character, e.g. `{}`", n.replace('/', "_"))),
+                );
             }
         }
     }
@@ -357,6 +364,27 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         }
     }
 
+    for (i, p) in s.providers.iter().enumerate() {
+        check_entry_and_levers(&mut c, s, &provs.index(i), p, &line_names);
+    }
+    if let Some(v) = &s.voice {
+        let at = root.key("voice");
+        c.range(at.key("wait_threshold_days"), v.wait_threshold_days, 0.0, 36_525.0, "days in [0, 36525]");
+        c.range(at.key("distance_threshold_km"), v.distance_threshold_km, 0.0, 1e5, "km in [0, 1e5]");
+        c.probability(at.key("sign_probability"), v.sign_probability);
+        c.probability(at.key("population_share"), v.population_share);
+        c.probability(at.key("users_share"), v.users_share);
+        c.count(at.key("signatures"), v.signatures, 1, 1_000_000_000);
+        c.range(at.key("window_days"), v.window_days, 1.0, 36_525.0, "days in [1, 36525]");
+        c.range(at.key("review_days"), v.review_days, 0.0, 3650.0, "days in [0, 3650]");
+        c.probability(at.key("standard_share"), v.standard_share);
+        c.range(at.key("procurement_days"), v.procurement_days, 0.0, 3650.0, "days in [0, 3650]");
+        if let Some(l) = &v.links {
+            c.range(at.key("links").key("reach_factor"), l.reach_factor, 0.0, 100.0, "a factor in [0, 100]");
+            c.range(at.key("links").key("review_days"), l.review_days, 0.0, 3650.0, "days in [0, 3650]");
+        }
+    }
+
     let ch = root.key("choice");
     c.probability(ch.key("offered_share"), s.choice.offered_share);
     let u = ch.key("utility");
@@ -480,6 +508,17 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
     }
 
     for (l, line) in s.service_lines.iter().enumerate() {
+        let open_at_start =
+            s.providers.iter().any(|p| p.entry.is_none() && p.services.iter().any(|x| x.line == line.name));
+        if offered[l] && !open_at_start && line.incidence_per_1000 > 0.0 && line.referral_probability > 0.0 {
+            c.push(
+                lines.index(l).key("name"),
+                format!("practices refer on `{}` but only providers that enter later offer it", line.name),
+                Some(
+                    "give a provider that is open from the start a [[providers.services]] entry with this line".into(),
+                ),
+            );
+        }
         if !offered[l] && line.incidence_per_1000 > 0.0 && line.referral_probability > 0.0 {
             c.push(
                 lines.index(l).key("name"),
@@ -489,4 +528,140 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         }
     }
     c.problems
+}
+
+/// A provider's entry and its contract levers.
+fn check_entry_and_levers(c: &mut Checker, s: &Scenario, at: &KeyPath, p: &ProviderSpec, line_names: &[&str]) {
+    let start = s.simulation.start.0;
+    let first = start.to_days() - s.simulation.warm_up_days as i64;
+    let end = crate::model::Date::new(start.year + s.simulation.years as i32, start.month, start.day)
+        .map_or(i64::MAX, |d| d.to_days());
+    let date = |c: &mut Checker, path: KeyPath, d: &Option<IsoDate>| {
+        if let Some(d) = d {
+            let days = d.0.to_days();
+            if days < first || days > end {
+                c.push(path, format!("expected a date inside the simulated horizon, got {}", d.0), None);
+            }
+        }
+    };
+    if let Some(e) = &p.entry {
+        let en = at.key("entry");
+        match (&e.date, &e.tender) {
+            (Some(_), Some(_)) | (None, None) => {
+                c.push(en.clone(), "expected exactly one of `date` and `tender`".into(), None)
+            }
+            (Some(d), None) => {
+                date(c, en.key("date"), &Some(*d));
+                if d.0.to_days() <= first {
+                    c.push(en.key("date"), "an entry date must be after the clock starts".into(), None);
+                }
+            }
+            (None, Some(line)) => {
+                if !p.services.iter().any(|x| &x.line == line) {
+                    c.push(
+                        en.key("tender"),
+                        format!("provider `{}` does not offer `{line}`", p.name),
+                        suggest(line, line_names.iter().copied()).map(|s| format!("did you mean `{s}`?")),
+                    );
+                }
+                if s.voice.is_none() {
+                    c.push(
+                        en.key("tender"),
+                        "tenders follow reviews, which follow petitions, but there is no [voice] table".into(),
+                        Some("add a [voice] table, or give the provider an entry date".into()),
+                    );
+                }
+            }
+        }
+        if s.pbc.as_ref().and_then(|b| b.community_provider.as_ref()) == Some(&p.name) {
+            c.push(en.clone(), "the PBC community provider must be in the market from the start".into(), None);
+        }
+        for (j, svc) in p.services.iter().enumerate() {
+            if svc.initial_waiting.outpatient > 0 || svc.initial_waiting.admission > 0 {
+                c.push(
+                    at.key("services").index(j).key("initial_waiting"),
+                    "a provider that enters later has nobody waiting when the clock starts".into(),
+                    Some("remove initial_waiting".into()),
+                );
+            }
+        }
+    }
+    let lv = at.key("levers");
+    let window =
+        |c: &mut Checker, path: &KeyPath, start: &Option<IsoDate>, end: &Option<IsoDate>, years: Option<u32>| {
+            date(c, path.key("start"), start);
+            date(c, path.key("end"), end);
+            if let (Some(a), Some(b)) = (start, end) {
+                if b.0 <= a.0 {
+                    c.push(path.key("end"), format!("expected an end after the start ({})", a.0), None);
+                }
+            }
+            if let Some(y) = years {
+                c.count(path.key("years"), y as u64, 1, 100);
+            }
+        };
+    let pbr = p.payment == PaymentSpec::Pbr;
+    let needs_pbr = |c: &mut Checker, path: KeyPath| {
+        if !pbr {
+            c.push(
+                path,
+                "this lever works on Payment by Results income; the provider is on a block contract".into(),
+                None,
+            );
+        }
+    };
+    if let Some(x) = &p.levers.supplement {
+        let path = lv.key("supplement");
+        c.range(path.key("rate"), x.rate, 0.0, 10.0, "a supplement as a share of tariff in [0, 10]");
+        if let Some(cap) = x.cap_gbp {
+            c.gbp(path.key("cap_gbp"), cap);
+        }
+        window(c, &path, &x.start, &x.end, x.years);
+        needs_pbr(c, path);
+    }
+    if let Some(g) = &p.levers.guarantee {
+        let path = lv.key("guarantee");
+        match (g.floor_gbp, g.volumes.is_empty()) {
+            (Some(f), true) => c.gbp(path.key("floor_gbp"), f),
+            (None, false) => {}
+            _ => c.push(path.clone(), "expected exactly one of `floor_gbp` and `volumes`".into(), None),
+        }
+        let offered: Vec<&str> = p.services.iter().map(|x| x.line.as_str()).collect();
+        let mut seen = HashSet::new();
+        for (k, v) in g.volumes.iter().enumerate() {
+            let vp = path.key("volumes").index(k);
+            if !offered.contains(&v.line.as_str()) {
+                c.push(
+                    vp.key("line"),
+                    format!("provider `{}` does not offer `{}`", p.name, v.line),
+                    suggest(&v.line, offered.iter().copied()).map(|s| format!("did you mean `{s}`?")),
+                );
+            } else if !seen.insert(v.line.as_str()) {
+                c.push(vp.key("line"), format!("`{}` is guaranteed twice", v.line), None);
+            }
+            for (key, n) in [
+                ("first_outpatient", v.first_outpatient),
+                ("follow_up", v.follow_up),
+                ("elective_spell", v.elective_spell),
+            ] {
+                c.count(vp.key(key), n, 0, 100_000_000);
+            }
+        }
+        c.range(path.key("premium"), g.premium, 0.0, 10.0, "a premium as a share of tariff in [0, 10]");
+        window(c, &path, &g.start, &g.end, g.years);
+        needs_pbr(c, path);
+    }
+    if let Some(x) = &p.levers.capital {
+        let path = lv.key("capital");
+        c.gbp(path.key("fixed_cost_relief_gbp"), x.fixed_cost_relief_gbp);
+        c.gbp(path.key("annual_charge_gbp"), x.annual_charge_gbp);
+        window(c, &path, &x.start, &x.end, x.years);
+    }
+    if let Some(x) = &p.levers.assurance {
+        let path = lv.key("assurance");
+        c.gbp(path.key("fixed_cost_relief_gbp"), x.fixed_cost_relief_gbp);
+        c.count(path.key("assured_spells"), x.assured_spells, 0, 100_000_000);
+        c.gbp(path.key("per_spell_gbp"), x.per_spell_gbp);
+        window(c, &path, &x.start, &x.end, x.years);
+    }
 }

@@ -143,6 +143,12 @@ fn bad_scenarios_get_located_messages_and_exit_code_2() {
             &[":76:8", "`providers[1].name`: duplicate provider name `town_ft`"],
         ),
         (
+            "slash in a name",
+            "name = \"edge_istc\"",
+            "name = \"edge/istc\"",
+            &[":76:8", "`providers[1].name`: provider name `edge/istc` contains `/`", "e.g. `edge_istc`"],
+        ),
+        (
             "bad date",
             "start = 2007-10-01",
             "start = \"2007-02-30\"",

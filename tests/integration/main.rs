@@ -7,6 +7,7 @@
 //! - `cli`: the `pbrsim` command: runs, validation, bad input, golden outputs.
 //! - `calibration`: the baseline scenario against the domain brief's figures.
 //! - `docs`: the reference docs name every key and metric.
+//! - `levers`: levers for new providers, entry, petitions, reviews and tenders.
 //! - `reliability`: interruption, output safety, preflight refusals, numeric edge
 //!   cases, invariants; `bad_input`: the corpus of bad scenario files.
 
@@ -16,6 +17,7 @@ mod cli;
 mod common;
 mod determinism;
 mod docs;
+mod levers;
 mod market;
 mod model;
 mod pbc;

@@ -105,7 +105,7 @@ fn a_provider_that_exits_loses_no_patients() {
     for r in &results {
         assert_eq!(r.events.iter().filter(|e| e.kind == pbrsim::model::MarketEventKind::Exit).count(), 1);
         let exit = r.events.iter().find(|e| e.kind == pbrsim::model::MarketEventKind::Exit).unwrap();
-        assert_eq!(exit.provider, istc);
+        assert_eq!(exit.provider, Some(istc));
         assert!(exit.value > 0, "waiting patients were re-referred");
         assert_eq!(exit.time, m.config().calendar.years[1].start, "at the end of the first loss-making year");
         assert!(!r.years[1].providers[istc].open_end);
@@ -182,4 +182,31 @@ fn every_shipped_scenario_balances_its_books() {
         let results = run(&m, 1, 1);
         assert!(system_values(&m, &results, "all", "ledger_imbalance_pence").iter().all(|&x| x == 0.0), "{rel}");
     }
+}
+
+/// A loss-making provider that is the only one taking emergency admissions stays in
+/// the market (its emergency patients would have nowhere to go), and the run still
+/// proves its books, rather than failing at the exit.
+#[test]
+fn the_last_provider_taking_emergencies_does_not_exit() {
+    let m = model_with("scenarios/istc-exit.toml", |s| {
+        s.emergency = Some(pbrsim::scenario::schema::EmergencySpec {
+            // Too few, and too cheap, to make the ISTC profitable.
+            admissions_per_1000: 0.5,
+            tariff_gbp: 100.0,
+            marginal_cost_gbp: 0.0,
+            displacement_days: pbrsim::scenario::schema::DistSpec::Exponential { mean: 0.04 },
+            marginal_rate: None,
+        });
+        for p in s.providers.iter_mut() {
+            p.emergency_line = (p.name == "westway_istc").then(|| "hip_replacement".to_string());
+        }
+    });
+    let results = run(&m, 20070401, 2);
+    for r in &results {
+        assert!(r.events.iter().all(|e| e.kind != pbrsim::model::MarketEventKind::Exit));
+    }
+    let spells = system_values(&m, &results, "2008/09", "emergency_admissions");
+    assert!(spells.iter().all(|&x| x > 0.0), "{spells:?}");
+    assert!(system_values(&m, &results, "all", "ledger_imbalance_pence").iter().all(|&x| x == 0.0));
 }
