@@ -534,7 +534,7 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
 fn check_entry_and_levers(c: &mut Checker, s: &Scenario, at: &KeyPath, p: &ProviderSpec, line_names: &[&str]) {
     let start = s.simulation.start.0;
     let first = start.to_days() - s.simulation.warm_up_days as i64;
-    let end = crate::model::Date::new(start.year + s.simulation.years as i32, start.month, start.day)
+    let end = crate::model::Date::new(start.year.saturating_add(s.simulation.years as i32), start.month, start.day)
         .map_or(i64::MAX, |d| d.to_days());
     let date = |c: &mut Checker, path: KeyPath, d: &Option<IsoDate>| {
         if let Some(d) = d {
