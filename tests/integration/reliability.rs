@@ -151,13 +151,27 @@ mod fuzz {
     /// A case that takes longer than this is a hang.
     const HANG: Duration = Duration::from_secs(20);
 
-    /// Scenario files the mutations start from.
+    /// Scenario files the mutations start from: two as written, and shipped scenarios
+    /// that extend others resolved into one file with every default written out (so
+    /// that mutations reach every key, levers and voice included).
     fn seeds() -> Vec<String> {
-        ["tests/data/small.toml", "scenarios/baseline.toml", "scenarios/pbc.toml", "scenarios/capacity-response.toml"]
+        let written = ["tests/data/small.toml", "scenarios/baseline.toml"]
             .iter()
-            .chain(["scenarios/emergency-marginal-rate.toml", "scenarios/istc-exit.toml"].iter())
-            .map(|f| std::fs::read_to_string(repo(f)).unwrap())
-            .collect()
+            .map(|f| std::fs::read_to_string(repo(f)).unwrap());
+        let resolved = [
+            "scenarios/pbc.toml",
+            "scenarios/capacity-response.toml",
+            "scenarios/emergency-marginal-rate.toml",
+            "scenarios/istc-exit.toml",
+            "scenarios/new-entrant-supplement.toml",
+            "scenarios/petition-tender.toml",
+        ]
+        .iter()
+        .map(|f| {
+            let loaded = pbrsim::scenario::load(&repo(f)).unwrap_or_else(|e| panic!("{e}"));
+            toml::to_string(&loaded.scenario).unwrap()
+        });
+        written.chain(resolved).collect()
     }
 
     /// Values that probe the edges of every range and type.
@@ -355,12 +369,20 @@ mod fuzz {
         }
     }
 
+    /// Unmutated, every seed is a valid scenario (so mutations start from the valid).
+    #[test]
+    fn seeds_are_valid_scenarios() {
+        for (i, text) in seeds().iter().enumerate() {
+            pbrsim::scenario::parse(text, "seed.toml").unwrap_or_else(|e| panic!("seed {i}: {e}"));
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
 
         /// Shipped scenarios with up to four random mutations each.
         #[test]
-        fn mutated_scenarios_never_panic_or_hang(seed in 0usize..6, ms in prop::collection::vec(mutation(), 1..5)) {
+        fn mutated_scenarios_never_panic_or_hang(seed in 0usize..8, ms in prop::collection::vec(mutation(), 1..5)) {
             let seeds = seeds();
             let mut text = seeds[seed % seeds.len()].clone();
             for m in &ms {
