@@ -3,10 +3,14 @@
 //! Exit codes: 0 success; 1 the run failed (an invariant was violated, a file could not
 //! be written); 2 bad input (a scenario file or a command-line argument is wrong).
 
+mod compare;
 mod interrupt;
+mod plot;
 mod preflight;
 mod progress;
+mod rerun;
 mod run;
+mod sweep;
 mod validate;
 
 use std::path::PathBuf;
@@ -36,6 +40,99 @@ enum Command {
     Run(RunArgs),
     /// Check scenario files without running them, and show their expected load
     Validate(ValidateArgs),
+    /// Compare policies against a base on common random numbers (paired differences)
+    Compare(CompareArgs),
+    /// Run a sweep over parameter values (or one shard of it)
+    Sweep(SweepArgs),
+    /// Merge the folders of a sweep's shards into one result
+    Merge(MergeArgs),
+    /// Reproduce an output folder from its manifest and report whether the bytes match
+    Rerun(RerunArgs),
+    /// Draw charts (charts/*.png and charts/*.svg) from an output directory
+    Plot(DirArgs),
+    /// Write report.html, a self-contained report with charts, from an output directory
+    Report(DirArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RerunArgs {
+    /// A folder written by `run`, `compare` or `sweep` (with its manifest.json)
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The base scenario, then one or more policy scenarios (TOML)
+    #[arg(required = true, num_args = 2..)]
+    pub scenarios: Vec<PathBuf>,
+    /// Replications (default: the base scenario's simulation.replications)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
+    pub reps: Option<u32>,
+    /// Master seed for every scenario (default: the base scenario's simulation.seed)
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: one per core); results do not depend on it
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub threads: Option<u32>,
+    /// Output directory (default: output/compare-<base file stem>)
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print nothing but errors
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// A shard `K/N` of a sweep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub k: usize,
+    pub n: usize,
+}
+
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    let err = || format!("expected K/N with 1 <= K <= N, such as 2/8; got `{s}`");
+    let (k, n) = s.split_once('/').ok_or_else(err)?;
+    let (k, n): (usize, usize) = (k.trim().parse().map_err(|_| err())?, n.trim().parse().map_err(|_| err())?);
+    if k == 0 || k > n { Err(err()) } else { Ok(Shard { k, n }) }
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Sweep file (TOML)
+    pub sweep: PathBuf,
+    /// Output directory
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Run only shard K of N (points K-1, K-1+N, ...); merge the shards with `pbrsim merge`
+    #[arg(long, value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+    /// Continue a sweep in --out: skip the points already complete
+    #[arg(long)]
+    pub resume: bool,
+    /// Worker threads (default: one per core); results do not depend on it
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub threads: Option<u32>,
+    /// Print nothing but errors
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Folders written by `pbrsim sweep --shard`
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Output directory
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Print nothing but errors
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Worker threads: as asked, or one per core.
+pub fn threads(asked: Option<u32>) -> usize {
+    asked.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), |t| t as usize)
 }
 
 #[derive(Debug, Args)]
@@ -54,12 +151,24 @@ pub struct RunArgs {
     /// Output directory (default: output/<scenario file stem>)
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// After the run, draw the charts and write report.html into the output directory
+    #[arg(long)]
+    pub report: bool,
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
     /// Refuse a run estimated to need more memory than this (e.g. 8G; `none` to skip)
     #[arg(long, value_name = "SIZE", value_parser = preflight::parse_max_memory)]
     pub max_memory: Option<preflight::MaxMemory>,
+}
+
+#[derive(Debug, Args)]
+pub struct DirArgs {
+    /// Output directory written by `pbrsim run`
+    pub dir: PathBuf,
+    /// Print nothing but errors
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -94,6 +203,12 @@ pub fn main() -> i32 {
     let outcome = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Validate(args) => validate::validate(&args),
+        Command::Compare(args) => compare::compare(&args),
+        Command::Sweep(args) => sweep::sweep(&args),
+        Command::Merge(args) => sweep::merge(&args),
+        Command::Rerun(args) => rerun::rerun(&args),
+        Command::Plot(args) => plot::plot(&args.dir, args.quiet),
+        Command::Report(args) => plot::report(&args.dir, args.quiet),
     };
     match outcome {
         Ok(code) => code,

@@ -4,15 +4,18 @@
 //! pool of the requested size, and results are gathered by replication index, never
 //! in completion order, so every output is byte-identical whatever the thread count.
 
+pub mod compare;
 pub mod memory;
 pub mod metrics;
 pub mod stats;
+pub mod sweep;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
 use crate::model::{Model, ModelError, ReplicationResult, YearRecord};
+use crate::scenario::{Loaded, ScenarioError};
 
 pub use stats::{Summary, summarise};
 
@@ -105,6 +108,150 @@ pub fn run_until(
         });
     }
     Ok(done)
+}
+
+/// Why a scenario's experiment could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ExperimentError {
+    #[error("{0}")]
+    Scenario(#[from] ScenarioError),
+    #[error("error: {path}: {source}")]
+    Model { path: String, source: ModelError },
+    #[error(
+        "error: replication {replication}: the parameters drawn ({values}) make an invalid scenario; narrow their distributions\n{source}"
+    )]
+    Draw { replication: u64, values: String, source: Box<ScenarioError> },
+    #[error(
+        "error: replication {replication}: the parameters drawn change the number of {what} ({nominal} nominal, {drawn} drawn)"
+    )]
+    Shape { replication: u64, what: &'static str, nominal: usize, drawn: usize },
+    #[error("error: {0}")]
+    Run(#[from] RunError),
+}
+
+impl ExperimentError {
+    /// Whether the input was at fault (exit code 2) rather than the run (exit code 1).
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, Self::Run(_))
+    }
+}
+
+/// A scenario's replications: the nominal model (uncertain parameters at their
+/// means; it names the entities), the results in replication order and, per
+/// replication, the values drawn for the uncertain parameters.
+#[derive(Debug)]
+pub struct Runs {
+    pub model: Model,
+    pub results: Vec<ReplicationResult>,
+    pub parameters: Vec<Vec<f64>>,
+}
+
+/// The nominal model of a scenario.
+pub fn nominal_model(loaded: &Loaded) -> Result<Model, ExperimentError> {
+    let config = loaded.config()?;
+    Model::new(config).map_err(|source| ExperimentError::Model { path: loaded.path.display().to_string(), source })
+}
+
+/// Runs a scenario's replications. Without uncertain parameters every replication
+/// shares one model; with them, replication `r` builds its own from its draws.
+/// Either way replication `r` depends only on `(scenario, seed, r)`.
+pub fn run_scenario(loaded: &Loaded, settings: Settings, on_done: &(dyn Fn() + Sync)) -> Result<Runs, ExperimentError> {
+    run_scenario_until(loaded, settings, on_done, &AtomicBool::new(false))
+}
+
+/// As [`run_scenario`], but stops early, cleanly, once `stop` is set (see
+/// [`run_until`]): the result is then `RunError::Interrupted`.
+pub fn run_scenario_until(
+    loaded: &Loaded,
+    settings: Settings,
+    on_done: &(dyn Fn() + Sync),
+    stop: &AtomicBool,
+) -> Result<Runs, ExperimentError> {
+    let model = nominal_model(loaded)?;
+    if loaded.uncertain.is_empty() {
+        let results = run_until(&model, settings, on_done, stop)?;
+        let parameters = vec![Vec::new(); results.len()];
+        return Ok(Runs { model, results, parameters });
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.threads)
+        .build()
+        .map_err(|e| RunError::ThreadPool { threads: settings.threads, message: e.to_string() })?;
+    let nominal = model.config();
+    let completed = AtomicU64::new(0);
+    let drawn: Vec<Option<Drawn>> = pool.install(|| {
+        (0..settings.replications as u64)
+            .into_par_iter()
+            .map(|r| {
+                if stop.load(Ordering::SeqCst) {
+                    return None;
+                }
+                Some(draw_and_run(loaded, nominal, settings, r, on_done, &completed))
+            })
+            .collect()
+    });
+    let mut results = Vec::with_capacity(drawn.len());
+    let mut parameters = Vec::with_capacity(drawn.len());
+    let mut skipped = false;
+    for d in drawn {
+        let Some(d) = d else {
+            skipped = true;
+            continue;
+        };
+        let (values, out) = d?;
+        results.push(out);
+        parameters.push(values);
+    }
+    if skipped {
+        let (completed, total) = (completed.load(Ordering::SeqCst), settings.replications as u64);
+        return Err(RunError::Interrupted { completed, total }.into());
+    }
+    Ok(Runs { model, results, parameters })
+}
+
+/// A replication with drawn parameters: the values drawn and the result.
+type Drawn = Result<(Vec<f64>, ReplicationResult), ExperimentError>;
+
+/// Replication `r` of a scenario with uncertain parameters: draw, build, run.
+fn draw_and_run(
+    loaded: &Loaded,
+    nominal: &crate::model::Config,
+    settings: Settings,
+    r: u64,
+    on_done: &(dyn Fn() + Sync),
+    completed: &AtomicU64,
+) -> Drawn {
+    let shape = |c: &crate::model::Config| [c.practices.len(), c.lines.len(), c.providers.len()];
+    let (values, scenario) = loaded.draw(settings.seed, r);
+    let bad = |source: ScenarioError| ExperimentError::Draw {
+        replication: r,
+        values: loaded
+            .uncertain
+            .iter()
+            .zip(&values)
+            .map(|(u, v)| format!("{} = {v}", u.name))
+            .collect::<Vec<_>>()
+            .join(", "),
+        source: Box::new(source),
+    };
+    let config = scenario.and_then(|s| loaded.config_of(&s)).map_err(bad)?;
+    for ((what, n), d) in
+        ["practices", "service lines", "providers"].into_iter().zip(shape(nominal)).zip(shape(&config))
+    {
+        if n != d {
+            return Err(ExperimentError::Shape { replication: r, what, nominal: n, drawn: d });
+        }
+    }
+    let m = Model::new(config)
+        .map_err(|source| ExperimentError::Model { path: loaded.path.display().to_string(), source })?;
+    let out = m.run_replication(settings.seed, r).map_err(|source| RunError::Replication {
+        replication: r,
+        seed: settings.seed,
+        source,
+    })?;
+    completed.fetch_add(1, Ordering::SeqCst);
+    on_done();
+    Ok((values, out))
 }
 
 /// The whole-horizon record of a replication.

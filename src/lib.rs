@@ -9,6 +9,7 @@
 //! - [`scenario`]: a TOML scenario file → a validated [`model::Config`].
 //! - [`experiment`]: replications in parallel, statistics across them.
 //! - [`output`]: CSV and JSON files, written atomically.
+//! - [`report`]: charts and an HTML report drawn from an output directory's files.
 //!
 //! The command-line interface and progress display live in the binary.
 
@@ -17,4 +18,5 @@ pub mod experiment;
 
 pub mod model;
 pub mod output;
+pub mod report;
 pub mod scenario;

@@ -4,7 +4,9 @@
 //! platform, so identical results give identical bytes. Missing values are `NA`.
 
 pub mod atomic;
+pub mod compare;
 pub mod stage;
+pub mod sweep;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -44,13 +46,13 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Quotes a CSV field if it needs it (RFC 4180).
-fn field(s: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn field(s: &str) -> std::borrow::Cow<'_, str> {
     if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")).into() } else { s.into() }
 }
 
-const SUMMARY_HEADER: &str = "mean,sd,ci95_low,ci95_high,p05,p50,p95,n";
+pub(crate) const SUMMARY_HEADER: &str = "mean,sd,ci95_low,ci95_high,p05,p50,p95,n";
 
-fn summary_cells(values: &[f64]) -> String {
+pub(crate) fn summary_cells(values: &[f64]) -> String {
     let s = summarise(values);
     [s.mean, s.sd, s.ci95_low, s.ci95_high, s.p05, s.p50, s.p95]
         .iter()
@@ -70,8 +72,29 @@ pub struct RunInfo<'a> {
     pub threads: usize,
     pub wall_seconds: f64,
     pub years: Vec<String>,
-    /// The scenario with every default filled in, as it was run.
+    /// The scenario with every default filled in, as it was run (uncertain
+    /// parameters at their means).
     pub resolved_scenario: &'a crate::scenario::Scenario,
+    /// Parameters given as distributions, each drawn once per replication.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub uncertain_parameters: Vec<UncertainInfo>,
+    /// Per replication, the values drawn for `uncertain_parameters` (written to
+    /// `parameters.csv`, not the manifest).
+    #[serde(skip)]
+    pub draws: &'a [Vec<f64>],
+}
+
+/// An uncertain parameter as the manifest records it.
+#[derive(Debug, Clone, Serialize)]
+pub struct UncertainInfo {
+    pub parameter: String,
+    pub distribution: String,
+}
+
+impl UncertainInfo {
+    pub fn of(u: &crate::scenario::Uncertain) -> Self {
+        Self { parameter: u.name.clone(), distribution: format!("{:?}", u.prior) }
+    }
 }
 
 /// The scenario file a run came from, and the files it extends (nearest first).
@@ -90,10 +113,11 @@ pub struct ExtendedFile {
     pub sha256: String,
 }
 
+/// A manifest: facts about the run, then every output file with its hash.
 #[derive(Serialize)]
-struct Manifest<'a> {
+struct Manifest<'a, T: Serialize> {
     #[serde(flatten)]
-    run: &'a RunInfo<'a>,
+    run: &'a T,
     outputs: Vec<OutputFile>,
 }
 
@@ -104,7 +128,8 @@ struct OutputFile {
     sha256: String,
 }
 
-/// Names of the files [`write_run`] writes, in order (the manifest last).
+/// Names of the files [`write_run`] writes, in order (the manifest last);
+/// `parameters.csv` comes before the manifest when parameters are uncertain.
 pub const RUN_FILES: [&str; 10] = [
     "summary.csv",
     "summary_providers.csv",
@@ -211,7 +236,27 @@ pub fn write_run(dir: &Path, model: &Model, c: &Collected, info: &RunInfo) -> Re
         }
         Ok(())
     })?;
+    if !info.uncertain_parameters.is_empty() {
+        out("parameters.csv", &|w| {
+            writeln!(w, "replication,parameter,value")?;
+            for (r, values) in info.draws.iter().enumerate() {
+                for (u, v) in info.uncertain_parameters.iter().zip(values) {
+                    writeln!(w, "{r},{},{}", field(&u.parameter), fmt_num(*v))?;
+                }
+            }
+            Ok(())
+        })?;
+    }
+    write_manifest(dir, info, written)
+}
 
+/// Hashes the files written and writes `manifest.json` listing them; returns every
+/// path written, the manifest last. `manifest` carries everything but the outputs.
+pub fn write_manifest<T: Serialize>(
+    dir: &Path,
+    manifest: &T,
+    mut written: Vec<PathBuf>,
+) -> Result<Vec<PathBuf>, OutputError> {
     let mut outputs = Vec::new();
     for path in &written {
         let bytes = std::fs::read(path).map_err(|source| OutputError::Io { path: path.clone(), source })?;
@@ -221,7 +266,7 @@ pub fn write_run(dir: &Path, model: &Model, c: &Collected, info: &RunInfo) -> Re
             sha256: sha256_hex(&bytes),
         });
     }
-    let json = serde_json::to_vec_pretty(&Manifest { run: info, outputs })?;
+    let json = serde_json::to_vec_pretty(&Manifest { run: manifest, outputs })?;
     let path = dir.join("manifest.json");
     atomic::write(&path, &json)?;
     written.push(path);

@@ -15,12 +15,14 @@ pub mod collect;
 pub mod diagnostic;
 pub mod preflight;
 pub mod schema;
+pub mod uncertain;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
 
 pub use diagnostic::{Diagnostic, Report};
 pub use schema::Scenario;
+pub use uncertain::{Prior, Uncertain};
 
 use crate::model::Config;
 use diagnostic::{KeyPath, Locator, Seg, Source, from_toml_error, suggestion_for};
@@ -51,7 +53,13 @@ pub struct Loaded {
     pub text: String,
     /// The files it extends, nearest first (empty for a self-contained scenario).
     pub extends: Vec<File>,
+    /// The nominal scenario: every uncertain parameter at its mean.
     pub scenario: Scenario,
+    /// The merged TOML tree of the nominal scenario (without `extends`), from which
+    /// per-replication draws and sweep points are made.
+    pub table: toml::Table,
+    /// Parameters given as distributions, in document order.
+    pub uncertain: Vec<Uncertain>,
 }
 
 fn read(path: &Path) -> Result<String, ScenarioError> {
@@ -135,48 +143,51 @@ pub fn load(path: &Path) -> Result<Loaded, ScenarioError> {
         };
         files.push(File { path: parent_path, text });
     }
-    let scenario = if files.len() == 1 {
+    let mut merged = tables.last().expect("the root of the chain").clone();
+    for child in tables.iter().rev().skip(1) {
+        merge(&mut merged, child.clone());
+    }
+    merged.remove("extends");
+    // A `[sweep]` table is read by `pbrsim sweep` (see `experiment::sweep`), not part
+    // of the scenario; nor is one inherited through `extends`.
+    let has_sweep = merged.remove("sweep").is_some();
+    let chain = Chain { files: &files, tables: &tables, merged: &merged };
+    let mut nominal = merged.clone();
+    let uncertain = uncertain::extract(&mut nominal).map_err(|bad| {
+        let problems = bad.into_iter().map(|(path, message)| validate::Problem { path, message, help: None }).collect();
+        invalid(&files, chain.diagnostics(problems))
+    })?;
+    let scenario = if files.len() == 1 && uncertain.is_empty() && !has_sweep {
+        // The typed parser locates syntax and type errors most precisely.
         parse_one(&files)?
     } else {
-        let mut merged = tables.last().expect("the root of the chain").clone();
-        for child in tables.iter().rev().skip(1) {
-            merge(&mut merged, child.clone());
-        }
-        merged.remove("extends");
-        let chain = Chain { files: &files, tables: &tables, merged: &merged };
-        let scenario: Scenario = serde_path_to_error::deserialize(toml::Value::Table(merged.clone())).map_err(|e| {
-            let first = (collect::key_path(&KeyPath::default(), e.path()), collect::first_line(e.inner()));
-            let misses = near_misses(&tables);
-            let mut diagnostics: Vec<Diagnostic> = Vec::new();
-            let mut reported_misses = Vec::new();
-            for (path, message) in std::iter::once(first).chain(collect::errors(&merged)) {
-                let d = match misses.iter().position(|m| m.explains(&path, &merged)) {
-                    Some(k) if reported_misses.contains(&k) => continue,
-                    Some(k) => {
-                        reported_misses.push(k);
-                        misses[k].diagnostic(&files, &message)
-                    }
-                    None => {
-                        let (source, span, key) = chain.locate(&path);
-                        let help = suggestion_for(&message);
-                        Diagnostic { key: key.to_string(), message: collect::humanize(&message), help, source, span }
-                    }
-                };
-                if !diagnostics.iter().any(|x| x.key == d.key && x.source == d.source) {
-                    diagnostics.push(d);
-                }
-            }
-            invalid(&files, sorted(diagnostics))
-        })?;
-        let problems = validate::validate(&scenario);
-        if !problems.is_empty() {
-            return Err(invalid(&files, chain.diagnostics(problems)));
-        }
-        scenario
+        from_table(&chain, &nominal)?
     };
     let mut files = files.into_iter();
     let main = files.next().expect("the scenario file");
-    Ok(Loaded { path: main.path, text: main.text, extends: files.collect(), scenario })
+    Ok(Loaded { path: main.path, text: main.text, extends: files.collect(), scenario, table: nominal, uncertain })
+}
+
+/// Why a merged TOML tree is not a valid scenario, before locating it in the files.
+enum Unlocated {
+    Types(Vec<(KeyPath, String)>),
+    Values(Vec<validate::Problem>),
+}
+
+/// Deserialises and validates a merged TOML tree.
+fn typed(table: &toml::Table) -> Result<Scenario, Unlocated> {
+    let scenario: Scenario = serde_path_to_error::deserialize(toml::Value::Table(table.clone())).map_err(|e| {
+        let first = (collect::key_path(&KeyPath::default(), e.path()), collect::first_line(e.inner()));
+        // Every independent structural error, not only the first.
+        Unlocated::Types(std::iter::once(first).chain(collect::errors(table)).collect())
+    })?;
+    let problems = validate::validate(&scenario);
+    if problems.is_empty() { Ok(scenario) } else { Err(Unlocated::Values(problems)) }
+}
+
+/// [`typed`], with errors located in the chain's files.
+fn from_table(chain: &Chain, table: &toml::Table) -> Result<Scenario, ScenarioError> {
+    typed(table).map_err(|e| chain.locate_unlocated(e))
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
@@ -207,6 +218,41 @@ impl Chain<'_> {
         }
         let local = translate(path, self.merged, &self.tables[0]).unwrap_or_else(|| path.clone());
         (0, Locator::new(&self.files[0].text).span(&local), local)
+    }
+
+    fn locate_unlocated(&self, e: Unlocated) -> ScenarioError {
+        match e {
+            Unlocated::Types(errors) => {
+                let misses = near_misses(self.tables);
+                let mut diagnostics: Vec<Diagnostic> = Vec::new();
+                let mut reported_misses = Vec::new();
+                for (path, message) in errors {
+                    let d = match misses.iter().position(|m| m.explains(&path, self.merged)) {
+                        Some(k) if reported_misses.contains(&k) => continue,
+                        Some(k) => {
+                            reported_misses.push(k);
+                            misses[k].diagnostic(self.files, &message)
+                        }
+                        None => {
+                            let (source, span, key) = self.locate(&path);
+                            let help = suggestion_for(&message);
+                            Diagnostic {
+                                key: key.to_string(),
+                                message: collect::humanize(&message),
+                                help,
+                                source,
+                                span,
+                            }
+                        }
+                    };
+                    if !diagnostics.iter().any(|x| x.key == d.key && x.source == d.source) {
+                        diagnostics.push(d);
+                    }
+                }
+                invalid(self.files, sorted(diagnostics))
+            }
+            Unlocated::Values(problems) => invalid(self.files, self.diagnostics(problems)),
+        }
     }
 
     fn diagnostics(&self, problems: Vec<validate::Problem>) -> Vec<Diagnostic> {
@@ -489,30 +535,83 @@ pub fn merge(base: &mut toml::Table, over: toml::Table) {
 impl Loaded {
     /// The model configuration for this scenario.
     pub fn config(&self) -> Result<Config, ScenarioError> {
-        build::build(&self.scenario).map_err(|problems| self.invalid(problems))
+        self.config_of(&self.scenario)
     }
 
     /// The checks that need the built model: money that fits in 64-bit pence.
     pub fn preflight(&self, model: &crate::model::Model) -> Result<(), ScenarioError> {
         let problems = preflight::money(model);
-        if problems.is_empty() { Ok(()) } else { Err(self.invalid(problems)) }
+        if problems.is_empty() {
+            return Ok(());
+        }
+        let files = self.files();
+        if files.len() == 1 {
+            return Err(invalid(&files, locate(problems, &files)));
+        }
+        Err(self.with_chain(|chain| invalid(chain.files, chain.diagnostics(problems))))
     }
 
-    /// Problems of the resolved scenario, located in the file that states each key.
-    fn invalid(&self, problems: Vec<validate::Problem>) -> ScenarioError {
-        let files: Vec<File> = std::iter::once(File { path: self.path.clone(), text: self.text.clone() })
+    /// The files of the scenario, itself first.
+    fn files(&self) -> Vec<File> {
+        std::iter::once(File { path: self.path.clone(), text: self.text.clone() })
             .chain(self.extends.iter().cloned())
-            .collect();
-        if files.len() == 1 {
-            return invalid(&files, locate(problems, &files));
-        }
+            .collect()
+    }
+
+    /// Runs `f` with the chain of this scenario's files, for locating errors.
+    fn with_chain<T>(&self, f: impl FnOnce(&Chain) -> T) -> T {
+        let files = self.files();
         let tables: Vec<toml::Table> = files.iter().map(|f| toml::from_str(&f.text).unwrap_or_default()).collect();
         let mut merged = tables.last().cloned().unwrap_or_default();
         for child in tables.iter().rev().skip(1) {
             merge(&mut merged, child.clone());
         }
-        let chain = Chain { files: &files, tables: &tables, merged: &merged };
-        invalid(&files, chain.diagnostics(problems))
+        f(&Chain { files: &files, tables: &tables, merged: &merged })
+    }
+
+    /// This scenario with the values at some key paths replaced (from
+    /// [`uncertain::resolve`]): a sweep point. Uncertain parameters that are set
+    /// become fixed. Errors are located in the files where the keys are stated.
+    pub fn with_values(&self, values: &[(diagnostic::KeyPath, toml::Value)]) -> Result<Loaded, ScenarioError> {
+        let mut table = self.table.clone();
+        for (at, v) in values {
+            uncertain::set(&mut table, at, v.clone());
+        }
+        let scenario = typed(&table).map_err(|e| self.with_chain(|chain| chain.locate_unlocated(e)))?;
+        let uncertain = self.uncertain.iter().filter(|u| !values.iter().any(|(at, _)| *at == u.at)).cloned().collect();
+        Ok(Loaded { scenario, table, uncertain, ..self.clone() })
+    }
+
+    /// The scenario replication `replication` of an experiment with master `seed`
+    /// runs: each uncertain parameter drawn from its own stream. Returns the drawn
+    /// values (in the order of [`Loaded::uncertain`]) and the scenario, or why the
+    /// draws make no valid scenario (such as a probability drawn above 1).
+    pub fn draw(&self, seed: u64, replication: u64) -> (Vec<f64>, Result<Scenario, ScenarioError>) {
+        let values: Vec<f64> = self.uncertain.iter().map(|u| u.draw(seed, replication)).collect();
+        let mut table = self.table.clone();
+        for (u, v) in self.uncertain.iter().zip(&values) {
+            uncertain::set(&mut table, &u.at, toml::Value::Float(*v));
+        }
+        let scenario = typed(&table).map_err(|e| self.with_chain(|chain| chain.locate_unlocated(e)));
+        (values, scenario)
+    }
+
+    /// The model configuration of `scenario`, a variant of this one (a draw or a
+    /// sweep point); errors are located in this scenario's files.
+    pub fn config_of(&self, scenario: &Scenario) -> Result<Config, ScenarioError> {
+        build::build(scenario).map_err(|problems| {
+            let files = self.files();
+            if files.len() == 1 {
+                return invalid(&files, locate(problems, &files));
+            }
+            let tables: Vec<toml::Table> = files.iter().map(|f| toml::from_str(&f.text).unwrap_or_default()).collect();
+            let mut merged = tables.last().cloned().unwrap_or_default();
+            for child in tables.iter().rev().skip(1) {
+                merge(&mut merged, child.clone());
+            }
+            let chain = Chain { files: &files, tables: &tables, merged: &merged };
+            invalid(&files, chain.diagnostics(problems))
+        })
     }
 }
 

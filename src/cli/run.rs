@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use pbrsim::experiment::{self, Collected, Settings, metrics, summarise};
-use pbrsim::model::Model;
-use pbrsim::output::{self, ExtendedFile, RunInfo, ScenarioInfo, fmt_num};
+use pbrsim::output::{self, ExtendedFile, RunInfo, ScenarioInfo, UncertainInfo, fmt_num};
 use pbrsim::scenario;
 
 use super::interrupt::{Interrupt, command_line};
@@ -32,11 +31,10 @@ pub fn run(args: &RunArgs) -> io::Result<i32> {
             return Ok(EXIT_BAD_INPUT);
         }
     };
-    let model = match loaded.config().map_err(|e| e.to_string()).and_then(|c| Model::new(c).map_err(|e| e.to_string()))
-    {
+    let model = match experiment::nominal_model(&loaded) {
         Ok(m) => m,
         Err(e) => {
-            report(format!("error: {}: {e}", args.scenario.display()));
+            report(e);
             return Ok(EXIT_BAD_INPUT);
         }
     };
@@ -81,19 +79,21 @@ pub fn run(args: &RunArgs) -> io::Result<i32> {
 
     let started = Instant::now();
     let bar = progress::bar(settings.replications as u64, args.quiet);
-    let results = experiment::run_until(&model, settings, &|| bar.inc(1), interrupt.flag());
+    let runs = experiment::run_scenario_until(&loaded, settings, &|| bar.inc(1), interrupt.flag());
     bar.finish_and_clear();
-    let results = match results {
+    let runs = match runs {
         Ok(r) => r,
-        Err(experiment::RunError::Interrupted { completed, total }) => {
+        Err(experiment::ExperimentError::Run(experiment::RunError::Interrupted { completed, total })) => {
             return Ok(interrupted(&interrupt, &out_dir, &format!("after {completed} of {total} replications")));
         }
         Err(e) => {
-            report(format!("error: {e}\n  nothing was written; {}", kept(&out_dir)));
-            return Ok(EXIT_FAILURE);
+            let bad = e.is_bad_input();
+            report(format!("{e}\n  nothing was written; {}", kept(&out_dir)));
+            return Ok(if bad { EXIT_BAD_INPUT } else { EXIT_FAILURE });
         }
     };
-    let collected = Collected::new(&model, &results);
+    let model = &runs.model;
+    let collected = Collected::new(model, &runs.results);
     let info = RunInfo {
         pbrsim_version: env!("CARGO_PKG_VERSION"),
         scenario: ScenarioInfo {
@@ -114,8 +114,10 @@ pub fn run(args: &RunArgs) -> io::Result<i32> {
         wall_seconds: started.elapsed().as_secs_f64(),
         years: model.config().calendar.years.iter().map(|y| y.label.clone()).collect(),
         resolved_scenario: &resolved,
+        uncertain_parameters: loaded.uncertain.iter().map(UncertainInfo::of).collect(),
+        draws: &runs.parameters,
     };
-    if let Err(e) = output::write_run(staged.path(), &model, &collected, &info) {
+    if let Err(e) = output::write_run(staged.path(), model, &collected, &info) {
         report(format!("error: {e}\n  {}", kept(&out_dir)));
         return Ok(EXIT_FAILURE);
     }
@@ -128,6 +130,13 @@ pub fn run(args: &RunArgs) -> io::Result<i32> {
     }
     if !args.quiet {
         print_headline(&mut io::stdout().lock(), &collected, &info, &out_dir, started.elapsed().as_secs_f64())?;
+    }
+    if args.report {
+        let code = super::plot::plot(&out_dir, args.quiet)?;
+        if code != 0 {
+            return Ok(code);
+        }
+        return super::plot::report(&out_dir, args.quiet);
     }
     Ok(0)
 }

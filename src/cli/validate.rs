@@ -1,5 +1,6 @@
 //! `pbrsim validate`: check scenario files without running them, and show the
-//! expected demand against capacity of every provider service.
+//! expected demand against capacity of every provider service. A sweep file (a file
+//! with `[[parameter]]` tables) is checked too: its scenario and every point.
 
 use std::io::{self, Write};
 
@@ -15,6 +16,28 @@ pub fn validate(args: &ValidateArgs) -> io::Result<i32> {
     let mut failed = 0;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     for path in &args.scenarios {
+        if is_sweep(path) {
+            match pbrsim::experiment::sweep::Sweep::load(path) {
+                Ok(s) => {
+                    if !args.quiet {
+                        writeln!(
+                            out,
+                            "ok {}: sweep of {} points ({} design) of {}, {} replications each",
+                            path.display(),
+                            s.points.len(),
+                            s.spec.design.as_str(),
+                            s.scenario.path.display(),
+                            s.settings.replications
+                        )?;
+                    }
+                }
+                Err(e) => {
+                    report(e);
+                    failed += 1;
+                }
+            }
+            continue;
+        }
         let checked = scenario::load(path).map_err(|e| e.to_string()).and_then(|l| {
             let config = l.config().map_err(|e| e.to_string())?;
             let model = Model::new(config).map_err(|e| format!("error: {}: {e}", path.display()))?;
@@ -40,6 +63,14 @@ pub fn validate(args: &ValidateArgs) -> io::Result<i32> {
         }
     }
     Ok(if failed > 0 { EXIT_BAD_INPUT } else { 0 })
+}
+
+/// Whether a file holds a sweep: a sweep file (`scenario` and `[[parameter]]`) or a
+/// scenario with its own `[sweep]` table (checked as a sweep, which loads the scenario).
+fn is_sweep(path: &std::path::Path) -> bool {
+    std::fs::read_to_string(path).ok().and_then(|t| toml::from_str::<toml::Table>(&t).ok()).is_some_and(|t| {
+        (t.contains_key("parameter") && t.contains_key("scenario")) || t.get("sweep").is_some_and(toml::Value::is_table)
+    })
 }
 
 fn describe(w: &mut impl Write, path: &std::path::Path, model: &Model) -> io::Result<()> {

@@ -7,10 +7,13 @@
 //! - `cli`: the `pbrsim` command: runs, validation, bad input, golden outputs.
 //! - `calibration`: the baseline scenario against the domain brief's figures.
 //! - `docs`: the reference docs name every key and metric.
+//! - `analysis`: comparisons, parameter uncertainty, sweeps, shards, resume, merge.
 //! - `levers`: levers for new providers, entry, petitions, reviews and tenders.
+//! - `report`: charts and the HTML report drawn from real runs.
 //! - `reliability`: interruption, output safety, preflight refusals, numeric edge
 //!   cases, invariants; `bad_input`: the corpus of bad scenario files.
 
+mod analysis;
 mod bad_input;
 mod calibration;
 mod cli;
@@ -23,3 +26,4 @@ mod model;
 mod pbc;
 mod queueing;
 mod reliability;
+mod report;

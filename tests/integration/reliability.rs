@@ -346,6 +346,8 @@ mod fuzz {
             text: text.to_string(),
             extends: Vec::new(),
             scenario,
+            table: toml::from_str(text).unwrap_or_default(),
+            uncertain: Vec::new(),
         };
         let Ok(config) = loaded.config() else { return };
         let Ok(model) = Model::new(config) else { return };
