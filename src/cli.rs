@@ -5,7 +5,9 @@
 
 mod calibrate;
 mod compare;
+mod interrupt;
 mod plot;
+mod preflight;
 mod progress;
 mod rerun;
 mod run;
@@ -173,6 +175,9 @@ pub struct RunArgs {
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
+    /// Refuse a run estimated to need more memory than this (e.g. 8G; `none` to skip)
+    #[arg(long, value_name = "SIZE", value_parser = preflight::parse_max_memory)]
+    pub max_memory: Option<preflight::MaxMemory>,
 }
 
 #[derive(Debug, Args)]
@@ -192,6 +197,9 @@ pub struct ValidateArgs {
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
+    /// Report a scenario estimated to need more memory than this (default: what is available)
+    #[arg(long, value_name = "SIZE", value_parser = preflight::parse_max_memory)]
+    pub max_memory: Option<preflight::MaxMemory>,
 }
 
 /// Writes an error to stderr. Never panics: if stderr itself is gone there is nobody

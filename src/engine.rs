@@ -11,7 +11,7 @@ mod queue;
 mod rng;
 mod station;
 
-pub use dist::{DistError, Sampler};
+pub use dist::{DistError, Sampler, short};
 pub use histogram::Histogram;
 pub use queue::{EventQueue, ScheduleError};
 pub use rng::{Stream, stream};

@@ -6,9 +6,12 @@
 
 pub mod calibration;
 pub mod compare;
+pub mod memory;
 pub mod metrics;
 pub mod stats;
 pub mod sweep;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
@@ -39,32 +42,73 @@ pub enum RunError {
     Replication { replication: u64, seed: u64, source: ModelError },
     #[error("cannot start a pool of {threads} worker threads: {message}")]
     ThreadPool { threads: usize, message: String },
+    /// The caller asked the run to stop: the replications in flight finished, no new
+    /// one started, and the results are discarded (a partial set would be a different
+    /// experiment from the one asked for).
+    #[error("interrupted after {completed} of {total} replications")]
+    Interrupted { completed: u64, total: u64 },
 }
 
 /// Runs the replications and returns them in replication order. `on_done` is called
 /// once per finished replication, from whichever thread finished it.
 pub fn run(model: &Model, settings: Settings, on_done: &(dyn Fn() + Sync)) -> Result<Vec<ReplicationResult>, RunError> {
+    run_until(model, settings, on_done, &AtomicBool::new(false))
+}
+
+/// As [`run`], but stops early, cleanly, once `stop` is set (by a signal handler, say):
+/// replications already running finish, none starts after, and the result is
+/// [`RunError::Interrupted`]. A replication that fails (an invariant is violated) also
+/// stops the run: no replication starts after it, and the failure is reported with the
+/// seed that reproduces it (the lowest-numbered failure among those that ran).
+pub fn run_until(
+    model: &Model,
+    settings: Settings,
+    on_done: &(dyn Fn() + Sync),
+    stop: &AtomicBool,
+) -> Result<Vec<ReplicationResult>, RunError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.threads)
         .build()
         .map_err(|e| RunError::ThreadPool { threads: settings.threads, message: e.to_string() })?;
-    let results: Vec<Result<ReplicationResult, ModelError>> = pool.install(|| {
+    let failed = AtomicBool::new(false);
+    let completed = AtomicU64::new(0);
+    // `None`: skipped because the run was stopping.
+    let results: Vec<Option<Result<ReplicationResult, ModelError>>> = pool.install(|| {
         (0..settings.replications as u64)
             .into_par_iter()
             .map(|r| {
+                if stop.load(Ordering::SeqCst) || failed.load(Ordering::SeqCst) {
+                    return None;
+                }
                 let out = model.run_replication(settings.seed, r);
+                if out.is_err() {
+                    failed.store(true, Ordering::SeqCst);
+                } else {
+                    completed.fetch_add(1, Ordering::SeqCst);
+                }
                 on_done();
-                out
+                Some(out)
             })
             .collect()
     });
-    results
-        .into_iter()
-        .enumerate()
-        .map(|(r, res)| {
-            res.map_err(|source| RunError::Replication { replication: r as u64, seed: settings.seed, source })
-        })
-        .collect()
+    let mut done = Vec::with_capacity(results.len());
+    let mut skipped = false;
+    for (r, res) in results.into_iter().enumerate() {
+        match res {
+            Some(Ok(x)) => done.push(x),
+            Some(Err(source)) => {
+                return Err(RunError::Replication { replication: r as u64, seed: settings.seed, source });
+            }
+            None => skipped = true,
+        }
+    }
+    if skipped {
+        return Err(RunError::Interrupted {
+            completed: completed.load(Ordering::SeqCst),
+            total: settings.replications as u64,
+        });
+    }
+    Ok(done)
 }
 
 /// Why a scenario's experiment could not run.
@@ -113,9 +157,20 @@ pub fn nominal_model(loaded: &Loaded) -> Result<Model, ExperimentError> {
 /// shares one model; with them, replication `r` builds its own from its draws.
 /// Either way replication `r` depends only on `(scenario, seed, r)`.
 pub fn run_scenario(loaded: &Loaded, settings: Settings, on_done: &(dyn Fn() + Sync)) -> Result<Runs, ExperimentError> {
+    run_scenario_until(loaded, settings, on_done, &AtomicBool::new(false))
+}
+
+/// As [`run_scenario`], but stops early, cleanly, once `stop` is set (see
+/// [`run_until`]): the result is then `RunError::Interrupted`.
+pub fn run_scenario_until(
+    loaded: &Loaded,
+    settings: Settings,
+    on_done: &(dyn Fn() + Sync),
+    stop: &AtomicBool,
+) -> Result<Runs, ExperimentError> {
     let model = nominal_model(loaded)?;
     if loaded.uncertain.is_empty() {
-        let results = run(&model, settings, on_done)?;
+        let results = run_until(&model, settings, on_done, stop)?;
         let parameters = vec![Vec::new(); results.len()];
         return Ok(Runs { model, results, parameters });
     }
@@ -124,51 +179,80 @@ pub fn run_scenario(loaded: &Loaded, settings: Settings, on_done: &(dyn Fn() + S
         .build()
         .map_err(|e| RunError::ThreadPool { threads: settings.threads, message: e.to_string() })?;
     let nominal = model.config();
-    let shape = |c: &crate::model::Config| [c.practices.len(), c.lines.len(), c.providers.len()];
-    let drawn: Vec<Result<(Vec<f64>, ReplicationResult), ExperimentError>> = pool.install(|| {
+    let completed = AtomicU64::new(0);
+    let drawn: Vec<Option<Drawn>> = pool.install(|| {
         (0..settings.replications as u64)
             .into_par_iter()
             .map(|r| {
-                let (values, scenario) = loaded.draw(settings.seed, r);
-                let bad = |source: ScenarioError| ExperimentError::Draw {
-                    replication: r,
-                    values: loaded
-                        .uncertain
-                        .iter()
-                        .zip(&values)
-                        .map(|(u, v)| format!("{} = {v}", u.name))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    source: Box::new(source),
-                };
-                let config = scenario.and_then(|s| loaded.config_of(&s)).map_err(bad)?;
-                for ((what, n), d) in
-                    ["practices", "service lines", "providers"].into_iter().zip(shape(nominal)).zip(shape(&config))
-                {
-                    if n != d {
-                        return Err(ExperimentError::Shape { replication: r, what, nominal: n, drawn: d });
-                    }
+                if stop.load(Ordering::SeqCst) {
+                    return None;
                 }
-                let m = Model::new(config)
-                    .map_err(|source| ExperimentError::Model { path: loaded.path.display().to_string(), source })?;
-                let out = m.run_replication(settings.seed, r).map_err(|source| RunError::Replication {
-                    replication: r,
-                    seed: settings.seed,
-                    source,
-                })?;
-                on_done();
-                Ok((values, out))
+                Some(draw_and_run(loaded, nominal, settings, r, on_done, &completed))
             })
             .collect()
     });
     let mut results = Vec::with_capacity(drawn.len());
     let mut parameters = Vec::with_capacity(drawn.len());
+    let mut skipped = false;
     for d in drawn {
+        let Some(d) = d else {
+            skipped = true;
+            continue;
+        };
         let (values, out) = d?;
         results.push(out);
         parameters.push(values);
     }
+    if skipped {
+        let (completed, total) = (completed.load(Ordering::SeqCst), settings.replications as u64);
+        return Err(RunError::Interrupted { completed, total }.into());
+    }
     Ok(Runs { model, results, parameters })
+}
+
+/// A replication with drawn parameters: the values drawn and the result.
+type Drawn = Result<(Vec<f64>, ReplicationResult), ExperimentError>;
+
+/// Replication `r` of a scenario with uncertain parameters: draw, build, run.
+fn draw_and_run(
+    loaded: &Loaded,
+    nominal: &crate::model::Config,
+    settings: Settings,
+    r: u64,
+    on_done: &(dyn Fn() + Sync),
+    completed: &AtomicU64,
+) -> Drawn {
+    let shape = |c: &crate::model::Config| [c.practices.len(), c.lines.len(), c.providers.len()];
+    let (values, scenario) = loaded.draw(settings.seed, r);
+    let bad = |source: ScenarioError| ExperimentError::Draw {
+        replication: r,
+        values: loaded
+            .uncertain
+            .iter()
+            .zip(&values)
+            .map(|(u, v)| format!("{} = {v}", u.name))
+            .collect::<Vec<_>>()
+            .join(", "),
+        source: Box::new(source),
+    };
+    let config = scenario.and_then(|s| loaded.config_of(&s)).map_err(bad)?;
+    for ((what, n), d) in
+        ["practices", "service lines", "providers"].into_iter().zip(shape(nominal)).zip(shape(&config))
+    {
+        if n != d {
+            return Err(ExperimentError::Shape { replication: r, what, nominal: n, drawn: d });
+        }
+    }
+    let m = Model::new(config)
+        .map_err(|source| ExperimentError::Model { path: loaded.path.display().to_string(), source })?;
+    let out = m.run_replication(settings.seed, r).map_err(|source| RunError::Replication {
+        replication: r,
+        seed: settings.seed,
+        source,
+    })?;
+    completed.fetch_add(1, Ordering::SeqCst);
+    on_done();
+    Ok((values, out))
 }
 
 /// The whole-horizon record of a replication.

@@ -5,6 +5,7 @@
 
 pub mod atomic;
 pub mod compare;
+pub mod stage;
 pub mod sweep;
 
 use std::io::Write;
@@ -24,6 +25,8 @@ pub enum OutputError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("cannot encode the manifest: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("will not write results into {}: {why}; choose another --out", path.display())]
+    NotResults { path: PathBuf, why: &'static str },
 }
 
 /// A number as written in outputs.

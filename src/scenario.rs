@@ -11,7 +11,9 @@
 //! allowed; cycles are an error.
 
 pub mod build;
+pub mod collect;
 pub mod diagnostic;
+pub mod preflight;
 pub mod schema;
 pub mod uncertain;
 pub mod validate;
@@ -31,7 +33,7 @@ const MAX_EXTENDS_DEPTH: usize = 16;
 /// Why a scenario could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("cannot read scenario {}: {source}", path.display())]
+    #[error("error: cannot read scenario {}: {source}", path.display())]
     Read { path: PathBuf, source: std::io::Error },
     #[error("{0}")]
     Invalid(Box<Report>),
@@ -62,9 +64,16 @@ pub struct Loaded {
 
 fn read(path: &Path) -> Result<String, ScenarioError> {
     let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read { path: path.to_path_buf(), source })?;
-    String::from_utf8(bytes).map_err(|e| ScenarioError::Read {
-        path: path.to_path_buf(),
-        source: std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not UTF-8 text: {e}")),
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let (line, col) = diagnostic::line_col(std::str::from_utf8(&e.as_bytes()[..valid]).unwrap_or(""), valid);
+        ScenarioError::Read {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("not UTF-8 text: an invalid byte at line {line}, column {col} (save the file as UTF-8)"),
+            ),
+        }
     })
 }
 
@@ -125,7 +134,13 @@ pub fn load(path: &Path) -> Result<Loaded, ScenarioError> {
                 }],
             ));
         }
-        let text = read(&parent_path)?;
+        let text = match read(&parent_path) {
+            Ok(t) => t,
+            Err(ScenarioError::Read { source, .. }) => {
+                return Err(invalid(&files, vec![unreadable_parent(last, i, &parent, &parent_path, &source)]));
+            }
+            Err(e) => return Err(e),
+        };
         files.push(File { path: parent_path, text });
     }
     let mut merged = tables.last().expect("the root of the chain").clone();
@@ -155,16 +170,16 @@ pub fn load(path: &Path) -> Result<Loaded, ScenarioError> {
 
 /// Why a merged TOML tree is not a valid scenario, before locating it in the files.
 enum Unlocated {
-    Type(KeyPath, String),
+    Types(Vec<(KeyPath, String)>),
     Values(Vec<validate::Problem>),
 }
 
 /// Deserialises and validates a merged TOML tree.
 fn typed(table: &toml::Table) -> Result<Scenario, Unlocated> {
     let scenario: Scenario = serde_path_to_error::deserialize(toml::Value::Table(table.clone())).map_err(|e| {
-        // The deserializer appends its own "in `...`" context: the key says it better.
-        let message = e.inner().to_string().lines().next().unwrap_or_default().trim().to_string();
-        Unlocated::Type(key_path(e.path()), message)
+        let first = (collect::key_path(&KeyPath::default(), e.path()), collect::first_line(e.inner()));
+        // Every independent structural error, not only the first.
+        Unlocated::Types(std::iter::once(first).chain(collect::errors(table)).collect())
     })?;
     let problems = validate::validate(&scenario);
     if problems.is_empty() { Ok(scenario) } else { Err(Unlocated::Values(problems)) }
@@ -180,20 +195,6 @@ fn same_file(a: &Path, b: &Path) -> bool {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
     }
-}
-
-fn key_path(p: &serde_path_to_error::Path) -> KeyPath {
-    use serde_path_to_error::Segment;
-    KeyPath(
-        p.iter()
-            .filter_map(|s| match s {
-                Segment::Seq { index } => Some(Seg::Index(*index)),
-                Segment::Map { key } => Some(Seg::Key(key.clone())),
-                Segment::Enum { variant } => Some(Seg::Key(variant.clone())),
-                Segment::Unknown => None,
-            })
-            .collect(),
-    )
 }
 
 /// A scenario file, the files it extends and their merge, for locating key paths of
@@ -221,10 +222,34 @@ impl Chain<'_> {
 
     fn locate_unlocated(&self, e: Unlocated) -> ScenarioError {
         match e {
-            Unlocated::Type(path, message) => {
-                let help = suggestion_for(&message);
-                let (source, span, key) = self.locate(&path);
-                invalid(self.files, vec![Diagnostic { key: key.to_string(), message, help, source, span }])
+            Unlocated::Types(errors) => {
+                let misses = near_misses(self.tables);
+                let mut diagnostics: Vec<Diagnostic> = Vec::new();
+                let mut reported_misses = Vec::new();
+                for (path, message) in errors {
+                    let d = match misses.iter().position(|m| m.explains(&path, self.merged)) {
+                        Some(k) if reported_misses.contains(&k) => continue,
+                        Some(k) => {
+                            reported_misses.push(k);
+                            misses[k].diagnostic(self.files, &message)
+                        }
+                        None => {
+                            let (source, span, key) = self.locate(&path);
+                            let help = suggestion_for(&message);
+                            Diagnostic {
+                                key: key.to_string(),
+                                message: collect::humanize(&message),
+                                help,
+                                source,
+                                span,
+                            }
+                        }
+                    };
+                    if !diagnostics.iter().any(|x| x.key == d.key && x.source == d.source) {
+                        diagnostics.push(d);
+                    }
+                }
+                invalid(self.files, sorted(diagnostics))
             }
             Unlocated::Values(problems) => invalid(self.files, self.diagnostics(problems)),
         }
@@ -283,10 +308,167 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
 
 fn parse_one(files: &[File]) -> Result<Scenario, ScenarioError> {
     let locator = Locator::new(&files[0].text);
-    let scenario: Scenario =
-        toml::from_str(&files[0].text).map_err(|e| invalid(files, vec![from_toml_error(&e, &locator, 0)]))?;
+    let scenario: Scenario = toml::from_str(&files[0].text).map_err(|e| {
+        let mut diagnostics = vec![from_toml_error(&e, &locator, 0)];
+        // A syntax error leaves nothing to trust; otherwise look for the other errors.
+        if let Ok(table) = toml::from_str::<toml::Table>(&files[0].text) {
+            for (path, message) in collect::errors(&table) {
+                let key = path.to_string();
+                if !diagnostics.iter().any(|d| d.key == key) {
+                    let help = suggestion_for(&message);
+                    let message = collect::humanize(&message);
+                    diagnostics.push(Diagnostic { span: locator.span(&path), source: 0, key, message, help });
+                }
+            }
+        }
+        invalid(files, sorted(diagnostics))
+    })?;
     check(files, &scenario)?;
     Ok(scenario)
+}
+
+/// Diagnostics in file order: by file (the scenario first), then position. A missing
+/// key that another diagnostic explains as misspelt ("did you mean `simulation`?") is
+/// dropped: the misspelling is the one error.
+fn sorted(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let explained: Vec<String> = diagnostics
+        .iter()
+        .filter_map(|d| d.help.as_deref()?.strip_prefix("did you mean `")?.strip_suffix("`?").map(str::to_owned))
+        .collect();
+    diagnostics.retain(|d| {
+        !d.message
+            .strip_prefix("missing field `")
+            .and_then(|m| m.strip_suffix('`'))
+            .is_some_and(|k| explained.iter().any(|e| e == k))
+    });
+    diagnostics.sort_by_key(|d| (d.source, d.span.as_ref().map_or(0, |s| s.start)));
+    diagnostics
+}
+
+/// A diagnostic for an `extends` whose file cannot be read, in the file that names it,
+/// suggesting a scenario file of a similar name in the same folder.
+fn unreadable_parent(referrer: &File, source: usize, parent: &str, resolved: &Path, e: &std::io::Error) -> Diagnostic {
+    let key = KeyPath(vec![Seg::Key("extends".into())]);
+    let why = match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    };
+    let folder = resolved.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let siblings: Vec<String> = std::fs::read_dir(folder)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".toml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    let file_name = resolved.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let help = diagnostic::suggest(&file_name, siblings.iter().map(String::as_str)).map(|s| {
+        let suggestion = Path::new(parent).with_file_name(s);
+        format!("did you mean `{}`?", suggestion.display())
+    });
+    Diagnostic {
+        key: "extends".into(),
+        message: format!(
+            "cannot read the scenario this file extends, `{parent}` (looked for {}): {why}",
+            resolved.display()
+        ),
+        help: help.or_else(|| Some("the path is relative to the folder of the file that names it".into())),
+        source,
+        span: Locator::new(&referrer.text).span(&key),
+    }
+}
+
+/// The named arrays of tables an extending file may override element by element.
+const NAMED_ARRAYS: [(&[&str], &str); 3] =
+    [(&["providers"], "provider"), (&["service_lines"], "service line"), (&["practices", "list"], "practice")];
+
+fn array_at<'t>(t: &'t toml::Table, path: &[&str]) -> Option<&'t Vec<toml::Value>> {
+    let (last, init) = path.split_last()?;
+    let mut t = t;
+    for k in init {
+        t = t.get(*k)?.as_table()?;
+    }
+    t.get(*last)?.as_array()
+}
+
+/// An element of an extending file whose name is not in what it extends but is close
+/// to a name there: probably a misspelt override, which `extends` reads as a new
+/// element.
+struct NearMiss {
+    array: &'static [&'static str],
+    what: &'static str,
+    name: String,
+    suggestion: String,
+    /// The file that states it, and its index there.
+    file: usize,
+    index: usize,
+}
+
+fn near_misses(tables: &[toml::Table]) -> Vec<NearMiss> {
+    let mut out = Vec::new();
+    for i in 0..tables.len().saturating_sub(1) {
+        let mut ancestors = tables.last().cloned().unwrap_or_default();
+        for t in tables[i + 1..tables.len() - 1].iter().rev() {
+            merge(&mut ancestors, t.clone());
+        }
+        for (array, what) in NAMED_ARRAYS {
+            let Some(own) = array_at(&tables[i], array) else { continue };
+            let names: Vec<&str> = array_at(&ancestors, array).into_iter().flatten().filter_map(identity).collect();
+            for (index, e) in own.iter().enumerate() {
+                let Some(name) = identity(e) else { continue };
+                if names.contains(&name) {
+                    continue;
+                }
+                if let Some(s) = diagnostic::suggest(name, names.iter().copied()) {
+                    out.push(NearMiss {
+                        array,
+                        what,
+                        name: name.to_string(),
+                        suggestion: s.to_string(),
+                        file: i,
+                        index,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+impl NearMiss {
+    /// Whether an error at `path` of the merged scenario lies in this element.
+    fn explains(&self, path: &KeyPath, merged: &toml::Table) -> bool {
+        let n = self.array.len();
+        if path.0.len() <= n || !self.array.iter().zip(&path.0).all(|(a, s)| *s == Seg::Key((*a).to_string())) {
+            return false;
+        }
+        let Seg::Index(k) = path.0[n] else { return false };
+        array_at(merged, self.array).and_then(|a| a.get(k)).and_then(identity) == Some(self.name.as_str())
+    }
+
+    fn diagnostic(&self, files: &[File], message: &str) -> Diagnostic {
+        let mut key = KeyPath::default();
+        for a in self.array {
+            key = key.key(a);
+        }
+        let key = key.index(self.index).key("name");
+        let parent = files.get(self.file + 1).map_or_else(String::new, |f| f.path.display().to_string());
+        Diagnostic {
+            key: key.to_string(),
+            message: format!(
+                "no {} named `{}` in {parent} to override, so this adds a new {}, which is incomplete: {}",
+                self.what,
+                self.name,
+                self.what,
+                collect::humanize(message)
+            ),
+            help: Some(format!("did you mean `{}`?", self.suggestion)),
+            source: self.file,
+            span: Locator::new(&files[self.file].text).span(&key),
+        }
+    }
 }
 
 fn check(files: &[File], scenario: &Scenario) -> Result<(), ScenarioError> {
@@ -354,6 +536,19 @@ impl Loaded {
     /// The model configuration for this scenario.
     pub fn config(&self) -> Result<Config, ScenarioError> {
         self.config_of(&self.scenario)
+    }
+
+    /// The checks that need the built model: money that fits in 64-bit pence.
+    pub fn preflight(&self, model: &crate::model::Model) -> Result<(), ScenarioError> {
+        let problems = preflight::money(model);
+        if problems.is_empty() {
+            return Ok(());
+        }
+        let files = self.files();
+        if files.len() == 1 {
+            return Err(invalid(&files, locate(problems, &files)));
+        }
+        Err(self.with_chain(|chain| invalid(chain.files, chain.diagnostics(problems))))
     }
 
     /// The files of the scenario, itself first.

@@ -8,7 +8,8 @@ use pbrsim::experiment::{self, Collected, Settings, metrics, summarise};
 use pbrsim::output::{self, ExtendedFile, RunInfo, ScenarioInfo, UncertainInfo, fmt_num};
 use pbrsim::scenario;
 
-use super::{EXIT_BAD_INPUT, EXIT_FAILURE, RunArgs, progress, report};
+use super::interrupt::{Interrupt, command_line};
+use super::{EXIT_BAD_INPUT, EXIT_FAILURE, RunArgs, preflight, progress, report};
 
 /// Headline metrics printed after a run (whole horizon).
 const HEADLINE: [&str; 8] = [
@@ -30,10 +31,13 @@ pub fn run(args: &RunArgs) -> io::Result<i32> {
             return Ok(EXIT_BAD_INPUT);
         }
     };
-    if let Err(e) = experiment::nominal_model(&loaded) {
-        report(e);
-        return Ok(EXIT_BAD_INPUT);
-    }
+    let model = match experiment::nominal_model(&loaded) {
+        Ok(m) => m,
+        Err(e) => {
+            report(e);
+            return Ok(EXIT_BAD_INPUT);
+        }
+    };
     let mut resolved = loaded.scenario.clone();
     if let Some(reps) = args.reps {
         resolved.simulation.replications = reps;
@@ -49,15 +53,42 @@ pub fn run(args: &RunArgs) -> io::Result<i32> {
         PathBuf::from("output").join(stem)
     });
 
+    if let Err(e) = preflight::check(&args.scenario, &loaded, &model, settings.replications, threads, args.max_memory) {
+        report(e);
+        return Ok(EXIT_BAD_INPUT);
+    }
+    // Checked before the run, so a bad --out costs seconds, not hours.
+    let staged = match output::stage::stage(&out_dir) {
+        Ok(s) => s,
+        Err(e @ output::OutputError::NotResults { .. }) => {
+            report(format!("error: {e}"));
+            return Ok(EXIT_BAD_INPUT);
+        }
+        Err(e) => {
+            report(format!("error: {e}"));
+            return Ok(EXIT_FAILURE);
+        }
+    };
+    let interrupt = match Interrupt::install() {
+        Ok(i) => i,
+        Err(e) => {
+            report(format!("error: cannot install the Ctrl-C handler: {e}"));
+            return Ok(EXIT_FAILURE);
+        }
+    };
+
     let started = Instant::now();
     let bar = progress::bar(settings.replications as u64, args.quiet);
-    let runs = experiment::run_scenario(&loaded, settings, &|| bar.inc(1));
+    let runs = experiment::run_scenario_until(&loaded, settings, &|| bar.inc(1), interrupt.flag());
     bar.finish_and_clear();
     let runs = match runs {
         Ok(r) => r,
+        Err(experiment::ExperimentError::Run(experiment::RunError::Interrupted { completed, total })) => {
+            return Ok(interrupted(&interrupt, &out_dir, &format!("after {completed} of {total} replications")));
+        }
         Err(e) => {
             let bad = e.is_bad_input();
-            report(e);
+            report(format!("{e}\n  nothing was written; {}", kept(&out_dir)));
             return Ok(if bad { EXIT_BAD_INPUT } else { EXIT_FAILURE });
         }
     };
@@ -86,7 +117,14 @@ pub fn run(args: &RunArgs) -> io::Result<i32> {
         uncertain_parameters: loaded.uncertain.iter().map(UncertainInfo::of).collect(),
         draws: &runs.parameters,
     };
-    if let Err(e) = output::write_run(&out_dir, model, &collected, &info) {
+    if let Err(e) = output::write_run(staged.path(), model, &collected, &info) {
+        report(format!("error: {e}\n  {}", kept(&out_dir)));
+        return Ok(EXIT_FAILURE);
+    }
+    if interrupt.requested() {
+        return Ok(interrupted(&interrupt, &out_dir, "with every replication done, before replacing the results"));
+    }
+    if let Err(e) = staged.commit() {
         report(format!("error: {e}"));
         return Ok(EXIT_FAILURE);
     }
@@ -101,6 +139,26 @@ pub fn run(args: &RunArgs) -> io::Result<i32> {
         return super::plot::report(&out_dir, args.quiet);
     }
     Ok(0)
+}
+
+/// What became of the output folder when a run wrote nothing.
+fn kept(out_dir: &std::path::Path) -> String {
+    if out_dir.join(output::stage::MARKER).is_file() {
+        format!("the previous results in {}/ are as they were", out_dir.display())
+    } else {
+        format!("{}/ was not created or changed", out_dir.display())
+    }
+}
+
+/// Reports a stopped run and returns its exit code.
+fn interrupted(interrupt: &Interrupt, out_dir: &std::path::Path, when: &str) -> i32 {
+    let (signal, code) = interrupt.signal();
+    report(format!(
+        "interrupted by {signal} {when}: nothing was written; {}\n  to run it again: {}",
+        kept(out_dir),
+        command_line()
+    ));
+    code
 }
 
 fn print_headline(

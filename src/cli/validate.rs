@@ -7,11 +7,14 @@ use std::io::{self, Write};
 use pbrsim::model::Model;
 use pbrsim::scenario;
 
-use super::{EXIT_BAD_INPUT, ValidateArgs, report};
+use pbrsim::experiment::memory::human_bytes;
+
+use super::{EXIT_BAD_INPUT, ValidateArgs, preflight, report};
 
 pub fn validate(args: &ValidateArgs) -> io::Result<i32> {
     let mut out = io::stdout().lock();
     let mut failed = 0;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     for path in &args.scenarios {
         if is_sweep(path) {
             match pbrsim::experiment::sweep::Sweep::load(path) {
@@ -37,12 +40,20 @@ pub fn validate(args: &ValidateArgs) -> io::Result<i32> {
         }
         let checked = scenario::load(path).map_err(|e| e.to_string()).and_then(|l| {
             let config = l.config().map_err(|e| e.to_string())?;
-            Model::new(config).map_err(|e| format!("error: {}: {e}", path.display()))
+            let model = Model::new(config).map_err(|e| format!("error: {}: {e}", path.display()))?;
+            let reps = l.scenario.simulation.replications;
+            let estimate = preflight::check(path, &l, &model, reps, threads, args.max_memory)?;
+            Ok((model, reps, estimate))
         });
         match checked {
-            Ok(model) => {
+            Ok((model, reps, estimate)) => {
                 if !args.quiet {
                     describe(&mut out, path, &model)?;
+                    writeln!(
+                        out,
+                        "  memory: about {} for {reps} replications on {threads} threads",
+                        human_bytes(estimate.total())
+                    )?;
                 }
             }
             Err(e) => {

@@ -9,8 +9,14 @@ use rand_distr::{Distribution, Exp, Gamma, LogNormal, Triangular, Uniform};
 /// Why a distribution could not be built.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DistError {
-    #[error("{param} must be {expected}, got {value}")]
+    #[error("{param} must be {expected}, got {}", short(*value))]
     Invalid { param: &'static str, expected: &'static str, value: f64 },
+}
+
+/// A number as a person would write it: plain, or in exponent form when very large or
+/// very small (so `1e308` is not printed with 308 zeros).
+pub fn short(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() || (1e-6..1e15).contains(&x.abs()) { format!("{x}") } else { format!("{x:e}") }
 }
 
 fn check(param: &'static str, value: f64, ok: bool, expected: &'static str) -> Result<(), DistError> {
@@ -38,7 +44,11 @@ impl Sampler {
     /// Exponential with the given mean.
     pub fn exponential(mean: f64) -> Result<Self, DistError> {
         check("mean", mean, mean > 0.0, "finite and > 0")?;
-        let exp = Exp::new(1.0 / mean).expect("checked rate");
+        let exp = Exp::new(1.0 / mean).map_err(|_| DistError::Invalid {
+            param: "mean",
+            expected: "a mean whose rate 1/mean is finite",
+            value: mean,
+        })?;
         Ok(Self::Exponential { mean, exp })
     }
 
@@ -62,7 +72,11 @@ impl Sampler {
         check("cv", cv, cv > 0.0, "finite and > 0")?;
         let sigma2 = (1.0 + cv * cv).ln();
         let mu = mean.ln() - sigma2 / 2.0;
-        let lognormal = LogNormal::new(mu, sigma2.sqrt()).expect("checked parameters");
+        let lognormal = LogNormal::new(mu, sigma2.sqrt()).map_err(|_| DistError::Invalid {
+            param: "cv",
+            expected: "a value giving a finite log-scale variance",
+            value: cv,
+        })?;
         Ok(Self::LogNormal { mean, lognormal })
     }
 
@@ -70,7 +84,11 @@ impl Sampler {
     pub fn uniform(min: f64, max: f64) -> Result<Self, DistError> {
         check("min", min, min >= 0.0, "finite and >= 0")?;
         check("max", max, max > min, "finite and > min")?;
-        let uniform = Uniform::new(min, max).expect("checked bounds");
+        let uniform = Uniform::new(min, max).map_err(|_| DistError::Invalid {
+            param: "max",
+            expected: "a bound with a finite range max - min",
+            value: max,
+        })?;
         Ok(Self::Uniform { min, max, uniform })
     }
 
@@ -79,7 +97,11 @@ impl Sampler {
         check("min", min, min >= 0.0, "finite and >= 0")?;
         check("max", max, max > min, "finite and > min")?;
         check("mode", mode, (min..=max).contains(&mode), "within [min, max]")?;
-        let triangular = Triangular::new(min, max, mode).expect("checked bounds");
+        let triangular = Triangular::new(min, max, mode).map_err(|_| DistError::Invalid {
+            param: "max",
+            expected: "a bound with a finite range max - min",
+            value: max,
+        })?;
         Ok(Self::Triangular { min, mode, max, triangular })
     }
 

@@ -251,6 +251,7 @@ pub fn from_toml_error(err: &toml::de::Error, locator: &Locator, source: usize) 
     let span = err.span();
     let key = span.as_ref().map(|s| locator.path_at(s.start).to_string()).unwrap_or_default();
     let help = suggestion_for(&message);
+    let message = super::collect::humanize(&message);
     Diagnostic { key, message, help, source, span }
 }
 

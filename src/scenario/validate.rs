@@ -10,6 +10,9 @@ use crate::model::money::MAX_GBP;
 use super::diagnostic::{KeyPath, suggest};
 use super::schema::{DistSpec, IsoDate, PaymentSpec, ProviderKindSpec, ProviderSpec, Scenario};
 
+/// Longest duration a distribution may have, in days: a century.
+const MAX_DAYS: f64 = 36_525.0;
+
 /// A problem found by validation, before it is located in the file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
@@ -31,7 +34,7 @@ impl Checker {
     /// Requires `lo <= x <= hi` and finite; `what` names the range for the message.
     fn range(&mut self, path: KeyPath, x: f64, lo: f64, hi: f64, what: &str) {
         if !(x.is_finite() && x >= lo && x <= hi) {
-            self.push(path, format!("expected {what}, got {x}"), None);
+            self.push(path, format!("expected {what}, got {}", crate::engine::short(x)), None);
         }
     }
 
@@ -68,9 +71,26 @@ impl Checker {
         }
     }
 
+    /// A distribution of durations in days: valid, with a mean and a range within a
+    /// century (beyond that a run would only schedule events past its end, or past
+    /// what time in days can represent) and a cv of at most 100.
     fn dist(&mut self, path: KeyPath, d: &DistSpec) {
-        if let Err(e) = to_sampler(d) {
-            self.push(path, format!("invalid distribution: {e}"), None);
+        let too_long = |x: f64| x > MAX_DAYS;
+        let problem = match (to_sampler(d), d) {
+            (Err(e), _) => Some(e.to_string()),
+            (Ok(_), DistSpec::Gamma { cv, .. } | DistSpec::Lognormal { cv, .. }) if *cv > 100.0 => {
+                Some(format!("cv must be at most 100, got {cv}"))
+            }
+            (Ok(_), DistSpec::Uniform { max, .. } | DistSpec::Triangular { max, .. }) if too_long(*max) => {
+                Some(format!("max must be at most {MAX_DAYS} days, got {max}"))
+            }
+            (Ok(s), _) if too_long(s.mean()) => {
+                Some(format!("the mean must be at most {MAX_DAYS} days, got {}", crate::engine::short(s.mean())))
+            }
+            _ => None,
+        };
+        if let Some(p) = problem {
+            self.push(path, format!("invalid distribution: {p}"), None);
         }
     }
 }
@@ -97,7 +117,23 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
     c.count(sim.key("warm_up_days"), s.simulation.warm_up_days as u64, 0, 36_525);
     c.count(sim.key("replications"), s.simulation.replications as u64, 1, 1_000_000);
     let start = s.simulation.start.0;
-    if crate::model::Date::new(start.year + s.simulation.years as i32, start.month, start.day).is_none() {
+    let end = crate::model::Date::new(start.year.saturating_add(s.simulation.years as i32), start.month, start.day);
+    if let Some(end) = end {
+        let horizon = end.to_days() - start.to_days();
+        if s.simulation.years > 0 && i64::from(s.simulation.warm_up_days) > horizon {
+            c.push(
+                sim.key("warm_up_days"),
+                format!(
+                    "the warm-up ({} days) is longer than the reported horizon ({} year{}, {horizon} days)",
+                    s.simulation.warm_up_days,
+                    s.simulation.years,
+                    if s.simulation.years == 1 { "" } else { "s" }
+                ),
+                Some("the warm-up only fills the lists before reporting starts: was it meant in days?".into()),
+            );
+        }
+    }
+    if end.is_none() {
         c.push(
             sim.key("start"),
             format!(
@@ -562,7 +598,7 @@ fn calibration(c: &mut Checker, s: &Scenario, root: &KeyPath) {
 fn check_entry_and_levers(c: &mut Checker, s: &Scenario, at: &KeyPath, p: &ProviderSpec, line_names: &[&str]) {
     let start = s.simulation.start.0;
     let first = start.to_days() - s.simulation.warm_up_days as i64;
-    let end = crate::model::Date::new(start.year + s.simulation.years as i32, start.month, start.day)
+    let end = crate::model::Date::new(start.year.saturating_add(s.simulation.years as i32), start.month, start.day)
         .map_or(i64::MAX, |d| d.to_days());
     let date = |c: &mut Checker, path: KeyPath, d: &Option<IsoDate>| {
         if let Some(d) = d {

@@ -10,8 +10,11 @@
 //! - `analysis`: comparisons, parameter uncertainty, sweeps, shards, resume, merge.
 //! - `levers`: levers for new providers, entry, petitions, reviews and tenders.
 //! - `report`: charts and the HTML report drawn from real runs.
+//! - `reliability`: interruption, output safety, preflight refusals, numeric edge
+//!   cases, invariants; `bad_input`: the corpus of bad scenario files.
 
 mod analysis;
+mod bad_input;
 mod calibration;
 mod cli;
 mod common;
@@ -22,4 +25,5 @@ mod market;
 mod model;
 mod pbc;
 mod queueing;
+mod reliability;
 mod report;

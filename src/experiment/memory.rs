@@ -1,0 +1,167 @@
+//! How much memory an experiment will need, estimated before it starts, so that a
+//! scenario too large for the machine is refused with a figure instead of failing
+//! hours later (or being killed by the operating system with nothing to show).
+//!
+//! The estimate adds up what the run holds at its peak:
+//!
+//! - **in flight**, per worker thread: one replication's patients (peak patients
+//!   bounded by those already waiting plus a year of referrals and the whole run's
+//!   excess of demand over capacity where a list is overloaded, and never more than
+//!   every referral of the run), its future events, its
+//!   random streams and its year records;
+//! - **retained**: every finished replication's year records until the run ends;
+//! - **collected**: the metric table the summaries are computed from, one `f64` per
+//!   replication × period × entity × metric;
+//! - the model's own tables and a fixed base (program, thread stacks).
+//!
+//! Each part errs on the generous side; `docs/reliability.md` compares the estimate
+//! with measured peak memory.
+
+use std::mem::size_of;
+
+use crate::model::record::{PracticeYear, ProviderYear, ServiceYear, WAIT_BINS, YearRecord};
+use crate::model::{MarketEvent, Model};
+
+use super::metrics;
+
+/// Bytes per patient in flight: the patient's slot (32 bytes) and its place in a queue
+/// or its pending event, doubled for vectors that double as they grow.
+const PATIENT_BYTES: f64 = 2.0 * (32.0 + 8.0);
+/// Bytes per (practice, service line) pair: an arrival source and its random streams.
+const SOURCE_BYTES: f64 = 7.0 * 32.0 + 64.0;
+/// Finished replications' records take this multiple of their size in resident memory
+/// (measured 2.2 on the baseline with 2,000 replications: the allocator's per-thread
+/// arenas, fragmented by the replications' freed working sets).
+const RETAINED_OVERHEAD: f64 = 2.5;
+/// The program, allocator slack and a worker thread's stack.
+const BASE_BYTES: f64 = 8.0 * 1024.0 * 1024.0;
+const THREAD_BYTES: f64 = 2.0 * 1024.0 * 1024.0;
+
+/// An estimate of peak memory, in bytes, with its parts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MemoryEstimate {
+    pub in_flight: f64,
+    pub retained: f64,
+    pub collected: f64,
+    pub model: f64,
+    pub base: f64,
+}
+
+impl MemoryEstimate {
+    pub fn total(&self) -> f64 {
+        self.in_flight + self.retained + self.collected + self.model + self.base
+    }
+}
+
+/// Bytes of one year's record.
+fn year_record_bytes(providers: usize, services: usize, practices: usize) -> f64 {
+    (size_of::<YearRecord>()
+        + 2 * WAIT_BINS * size_of::<u64>()
+        + providers * size_of::<ProviderYear>()
+        + services * size_of::<ServiceYear>()
+        + practices * size_of::<PracticeYear>()) as f64
+}
+
+/// Peak patients in one replication (see the module documentation).
+pub fn peak_patients(model: &Model) -> f64 {
+    let c = model.config();
+    let days = c.calendar.end.max(0.0);
+    let mut peak = 0.0;
+    for (load, (p, _)) in model.expected_load().iter().zip(model.services()) {
+        let svc = c.providers[p].services.iter().find(|s| s.line == load.line);
+        let initial = svc.map_or(0.0, |s| s.initial_waiting_outpatient as f64 + s.initial_waiting_admission as f64);
+        let per_day = load.referrals_per_year / 365.25;
+        let excess = (load.referrals_per_year - load.outpatient_capacity)
+            .max(load.admissions_per_year - load.admission_capacity)
+            .max(0.0)
+            / 365.25;
+        peak += initial + (per_day * days).min(per_day * days.min(365.25) + excess * days);
+    }
+    if let Some(e) = &c.emergency {
+        // Emergencies stay days, not months: a month of them is generous.
+        peak += e.admissions_per_1000 / 1000.0 * c.population() as f64 / 12.0;
+    }
+    1.25 * peak
+}
+
+/// Estimates the peak memory of `replications` replications on `threads` workers.
+pub fn estimate(model: &Model, replications: u32, threads: usize) -> MemoryEstimate {
+    let c = model.config();
+    let (providers, services, practices) = (c.providers.len(), model.services().count(), c.practices.len());
+    let years = c.calendar.years.len();
+    let record = year_record_bytes(providers, services, practices);
+    let workers = threads.max(1).min(replications.max(1) as usize) as f64;
+    let per_replication = peak_patients(model) * PATIENT_BYTES
+        + (practices * c.lines.len()) as f64 * SOURCE_BYTES
+        + years as f64 * record;
+    let events_retained = (providers * years * 8 * size_of::<(u64, MarketEvent)>()) as f64;
+    let periods = (years + 1) as f64;
+    let metrics = (metrics::SYSTEM.len()
+        + providers * metrics::PROVIDER.len()
+        + services * metrics::SERVICE.len()
+        + practices * metrics::PRACTICE.len()) as f64;
+    MemoryEstimate {
+        in_flight: workers * (per_replication + THREAD_BYTES),
+        retained: RETAINED_OVERHEAD * replications as f64 * (years as f64 * record + events_retained),
+        // The table, and as much again for the summaries that sort a copy of each row.
+        collected: replications as f64 * periods * metrics * 8.0 + periods * metrics * 128.0,
+        model: (practices * (services + c.lines.len()) * 24 + practices * 128 + services * 512) as f64,
+        base: BASE_BYTES,
+    }
+}
+
+/// A number of bytes for people: `1.5 GB`, `730 MB`.
+pub fn human_bytes(bytes: f64) -> String {
+    const UNITS: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
+    let mut x = bytes.max(0.0);
+    let mut u = 0;
+    while x >= 1000.0 && u + 1 < UNITS.len() {
+        x /= 1000.0;
+        u += 1;
+    }
+    if u == 0 || x >= 100.0 { format!("{x:.0} {}", UNITS[u]) } else { format!("{x:.1} {}", UNITS[u]) }
+}
+
+/// Parses a size such as `8G`, `512M`, `2.5GB` or a plain number of bytes (decimal
+/// units: 1G = 10^9 bytes; `Gi`-style binary units are accepted too).
+pub fn parse_bytes(s: &str) -> Option<f64> {
+    let t = s.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let x: f64 = num.parse().ok()?;
+    let unit = unit.trim().to_ascii_lowercase();
+    let unit = unit.strip_suffix('b').unwrap_or(&unit);
+    let scale = match unit {
+        "" => 1.0,
+        "k" => 1e3,
+        "m" => 1e6,
+        "g" => 1e9,
+        "t" => 1e12,
+        "ki" => 1024.0,
+        "mi" => 1024.0 * 1024.0,
+        "gi" => 1024.0 * 1024.0 * 1024.0,
+        "ti" => 1024.0f64.powi(4),
+        _ => return None,
+    };
+    let bytes = x * scale;
+    (bytes.is_finite() && bytes > 0.0).then_some(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_and_print() {
+        assert_eq!(parse_bytes("8G"), Some(8e9));
+        assert_eq!(parse_bytes("512MB"), Some(512e6));
+        assert_eq!(parse_bytes("1Gi"), Some(1073741824.0));
+        assert_eq!(parse_bytes("1000"), Some(1000.0));
+        assert_eq!(parse_bytes("lots"), None);
+        assert_eq!(parse_bytes("0"), None);
+        assert_eq!(parse_bytes("5X"), None);
+        assert_eq!(human_bytes(1.5e9), "1.5 GB");
+        assert_eq!(human_bytes(730e6), "730 MB");
+        assert_eq!(human_bytes(12.0), "12 B");
+    }
+}

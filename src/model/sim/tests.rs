@@ -1,0 +1,81 @@
+//! The end-of-run proofs catch what they claim to: a replication whose books or
+//! patients have been tampered with fails, naming the invariant.
+
+use super::*;
+use crate::model::config::Config;
+
+/// A small economy built from the test fixture.
+fn model() -> Model {
+    let text = include_str!("../../../tests/data/small.toml");
+    let scenario = crate::scenario::parse(text, "small.toml").expect("fixture parses");
+    let config: Config = crate::scenario::build::build(&scenario).expect("fixture builds");
+    Model::new(config).expect("model builds")
+}
+
+fn invariant(result: Result<ReplicationResult, ModelError>) -> String {
+    match result {
+        Err(ModelError::Invariant(what)) => what,
+        Err(e) => panic!("expected an invariant violation, got {e}"),
+        Ok(_) => panic!("expected an invariant violation, the replication passed"),
+    }
+}
+
+#[test]
+fn an_untouched_replication_proves_its_books() {
+    let m = model();
+    Replication::new(&m, 1, 0).unwrap().run().unwrap();
+}
+
+#[test]
+fn a_payment_the_activity_does_not_explain_is_caught() {
+    let m = model();
+    let mut r = Replication::new(&m, 1, 0).unwrap();
+    r.ledger.post(Account::Pct, Account::Provider(0), Pence(1)).unwrap();
+    let what = invariant(r.run());
+    assert!(what.contains("provider 0 balance"), "{what}");
+}
+
+#[test]
+fn money_from_nowhere_is_caught() {
+    let m = model();
+    let mut r = Replication::new(&m, 1, 0).unwrap();
+    r.ledger.post(Account::External, Account::Practice(0), Pence(100)).unwrap();
+    let what = invariant(r.run());
+    assert!(what.contains("practice 0 has a balance"), "{what}");
+}
+
+#[test]
+fn a_patient_nobody_referred_is_caught() {
+    let m = model();
+    let mut r = Replication::new(&m, 1, 0).unwrap();
+    // On a list, but never counted as referred.
+    let pid = r.patients.insert(Patient {
+        practice: 0,
+        service: 0,
+        referred_at: 0.0,
+        outcome: Outcome::DischargedAfterFirst,
+        follow_ups_left: 0,
+        state: State::WaitingFirst,
+    });
+    r.join(Stage::FirstOutpatient, 0.0, pid).unwrap();
+    let what = invariant(r.run());
+    assert!(what.contains("patients not conserved"), "{what}");
+}
+
+#[test]
+fn a_patient_lost_from_the_lists_is_caught() {
+    let m = model();
+    let mut r = Replication::new(&m, 1, 0).unwrap();
+    // Counted and marked waiting, but never put on a list.
+    r.patients.insert(Patient {
+        practice: 0,
+        service: 0,
+        referred_at: 0.0,
+        outcome: Outcome::DischargedAfterFirst,
+        follow_ups_left: 0,
+        state: State::WaitingFirst,
+    });
+    r.books.initial += 1;
+    let what = invariant(r.run());
+    assert!(what.contains("lists hold"), "{what}");
+}
