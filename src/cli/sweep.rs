@@ -10,6 +10,7 @@ use pbrsim::experiment::Collected;
 use pbrsim::experiment::sweep::Sweep;
 use pbrsim::output::{self, sweep as out};
 
+use super::interrupt::{Interrupt, command_line};
 use super::{EXIT_BAD_INPUT, EXIT_FAILURE, MergeArgs, Shard, SweepArgs, progress, report, threads};
 
 #[derive(Serialize)]
@@ -70,16 +71,41 @@ pub fn sweep(args: &SweepArgs) -> io::Result<i32> {
         report(format!("error: {e}"));
         return Ok(EXIT_FAILURE);
     }
+    let interrupt = match Interrupt::install() {
+        Ok(i) => i,
+        Err(e) => {
+            report(format!("error: cannot install the Ctrl-C handler: {e}"));
+            return Ok(EXIT_FAILURE);
+        }
+    };
     let pending: Vec<_> = todo.into_iter().filter(|p| !out::point_summary(dir, p.id).is_file()).collect();
     let skipped = sweep.shard(shard.k, shard.n).count() - pending.len();
     let started = Instant::now();
     let reps = sweep.settings.replications as usize;
     let bar = progress::bar((pending.len() * reps) as u64, args.quiet);
     let workers = threads(args.threads);
-    for p in &pending {
+    let stopped = |done: usize| {
+        let (signal, code) = interrupt.signal();
+        report(format!(
+            "stopped by {signal} after {done} of {} points; the completed points are kept in {}/\n  to finish the sweep, run: {}",
+            pending.len(),
+            dir.display(),
+            resume_command()
+        ));
+        code
+    };
+    for (done, p) in pending.iter().enumerate() {
+        if interrupt.requested() {
+            bar.finish_and_clear();
+            return Ok(stopped(done));
+        }
         bar.set_message(format!("point {}", p.id));
-        let runs = match sweep.run_point(p, workers, &|| bar.inc(1)) {
+        let runs = match sweep.run_point_until(p, workers, &|| bar.inc(1), interrupt.flag()) {
             Ok(r) => r,
+            Err(_) if interrupt.requested() => {
+                bar.finish_and_clear();
+                return Ok(stopped(done));
+            }
             Err(e) => {
                 bar.finish_and_clear();
                 let bad = e.is_bad_input();
@@ -156,4 +182,10 @@ pub fn merge(args: &MergeArgs) -> io::Result<i32> {
             Ok(if e.is_bad_input() { EXIT_BAD_INPUT } else { EXIT_FAILURE })
         }
     }
+}
+
+/// This command line with `--resume` (once).
+fn resume_command() -> String {
+    let line = command_line();
+    if line.split(' ').any(|a| a == "--resume") { line } else { format!("{line} --resume") }
 }

@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{ExperimentError, Runs, Settings, run_scenario};
+use std::sync::atomic::AtomicBool;
+
+use super::{ExperimentError, Runs, Settings, run_scenario_until};
 use crate::engine::stream;
 use crate::scenario::diagnostic::KeyPath;
 use crate::scenario::{self, Loaded, ScenarioError, uncertain};
@@ -277,8 +279,20 @@ impl Sweep {
 
     /// Runs a point's replications on `threads` workers.
     pub fn run_point(&self, p: &Point, threads: usize, on_done: &(dyn Fn() + Sync)) -> Result<Runs, SweepError> {
+        self.run_point_until(p, threads, on_done, &AtomicBool::new(false))
+    }
+
+    /// As [`Sweep::run_point`], but abandons the point, cleanly, once `stop` is set
+    /// (the error is then an interrupted run): a point is only ever written whole.
+    pub fn run_point_until(
+        &self,
+        p: &Point,
+        threads: usize,
+        on_done: &(dyn Fn() + Sync),
+        stop: &AtomicBool,
+    ) -> Result<Runs, SweepError> {
         let loaded = self.point_scenario(p)?;
-        Ok(run_scenario(&loaded, Settings { threads, ..self.settings }, on_done)?)
+        Ok(run_scenario_until(&loaded, Settings { threads, ..self.settings }, on_done, stop)?)
     }
 
     /// The points of shard `k` of `n` (1-based): every `n`-th point from the `k`-th,

@@ -307,6 +307,51 @@ fn a_killed_sweep_resumes_to_the_same_bytes() {
     same_bytes(&whole, &killed, &MERGED);
 }
 
+/// Ctrl-C stops a sweep cleanly: exit 130, the points already written are kept whole,
+/// the message says how to resume, and resuming ends with the same bytes.
+#[test]
+fn ctrl_c_stops_a_sweep_and_says_how_to_resume() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("sweep.toml");
+    let text = fs::read_to_string(repo("tests/data/sweep-small.toml")).unwrap();
+    let scenario = repo("tests/data/small.toml").display().to_string();
+    fs::write(
+        &file,
+        text.replace("\"small.toml\"", &format!("{scenario:?}")).replace("replications = 3", "replications = 12"),
+    )
+    .unwrap();
+    let whole = tmp.path().join("whole");
+    sweep(&file, &whole, &["--threads", "1"]).success();
+    let stopped = tmp.path().join("stopped");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("pbrsim"))
+        .args(["sweep", "--quiet", "--threads", "1"])
+        .arg(&file)
+        .arg("--out")
+        .arg(&stopped)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let first = stopped.join("points").join("000000.csv");
+    let started = std::time::Instant::now();
+    while !first.exists() && started.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let sent = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.code() == Some(0) {
+        // The machine was fast enough to finish every point first: nothing to check.
+        return;
+    }
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("stopped by Ctrl-C") && stderr.contains("--resume"), "{stderr}");
+    assert!(first.exists(), "the completed point is kept");
+    assert!(!stopped.join("sweep_summary.csv").exists(), "an unfinished sweep is not merged");
+    sweep(&file, &stopped, &["--resume", "--threads", "2"]).success();
+    same_bytes(&whole, &stopped, &MERGED);
+}
+
 #[test]
 fn one_way_sweeps_write_tornado_data() {
     let tmp = tempfile::tempdir().unwrap();
