@@ -202,3 +202,27 @@ pub fn report(dir: &Path, metrics: &[String]) -> Result<(Built, PathBuf), Report
     atomic::write(&path, page.as_bytes())?;
     Ok((built, path))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_asked_for_must_exist_and_defaults_are_those_present() {
+        let known = ["referrals", "referrals_per_1000", "pct_spend_gbp"];
+        let path = Path::new("sweep_summary.csv");
+        let defaults = metric_list(&[], &known, &["pct_spend_gbp", "waiting_list_end", "referrals"], path).unwrap();
+        assert_eq!(defaults, ["pct_spend_gbp", "referrals"]);
+        let asked = ["referrals_per_1000".to_owned(), "referrals".to_owned(), "referrals_per_1000".to_owned()];
+        assert_eq!(metric_list(&asked, &known, &[], path).unwrap(), ["referrals_per_1000", "referrals"]);
+        let e = metric_list(&["pct_spend_gpb".to_owned()], &known, &[], path).unwrap_err();
+        assert!(e.is_bad_input());
+        assert_eq!(e.to_string(), "sweep_summary.csv: no metric `pct_spend_gpb`; did you mean `pct_spend_gbp`?");
+    }
+
+    #[test]
+    fn labels_become_safe_file_stems() {
+        assert_eq!(file_stem("pbc-retention-50"), "pbc-retention-50");
+        assert_eq!(file_stem("a/b.toml#2"), "a_b_toml_2");
+    }
+}

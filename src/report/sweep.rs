@@ -476,3 +476,25 @@ fn read_tornado(path: &Path) -> Result<Vec<TornadoRow>, ReportError> {
     })?;
     Ok(rows)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_read_as_on_an_axis() {
+        assert_eq!(display("share", 0.9), (100.0, "%".to_owned()));
+        assert_eq!(display("gbp", 4.6e6), (1e-6, "£ million".to_owned()));
+        assert_eq!(display("gbp", 380_000.0), (1e-3, "£ thousand".to_owned()));
+        assert_eq!(display("gbp", 530.0), (1.0, "£".to_owned()));
+        assert_eq!(display("per_1000_per_year", 130.0).1, "per 1,000 a year");
+        assert_eq!(display("days", 100.0).1, "days");
+    }
+
+    #[test]
+    fn parameter_paths_shorten_to_their_last_two_parts() {
+        assert_eq!(short("service_lines.hip_replacement.referral_probability"), "hip_replacement.referral_probability");
+        assert_eq!(short("pbc.retention"), "pbc.retention");
+        assert_eq!(short("seed"), "seed");
+    }
+}
