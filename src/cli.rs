@@ -3,6 +3,7 @@
 //! Exit codes: 0 success; 1 the run failed (an invariant was violated, a file could not
 //! be written); 2 bad input (a scenario file or a command-line argument is wrong).
 
+mod calibrate;
 mod compare;
 mod plot;
 mod progress;
@@ -50,6 +51,23 @@ enum Command {
     Plot(DirArgs),
     /// Write report.html, a self-contained report with charts, from an output directory
     Report(DirArgs),
+    /// Run a scenario and check it against its [[calibration]] targets (exit 1 if any is missed)
+    Calibrate(CalibrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// Scenario file (TOML) with [[calibration]] targets
+    pub scenario: PathBuf,
+    /// Replications, at least 2 for a confidence interval (default: the scenario's simulation.replications)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
+    pub reps: Option<u32>,
+    /// Master seed (default: the scenario's simulation.seed)
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: one per core); results do not depend on it
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub threads: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -205,6 +223,7 @@ pub fn main() -> i32 {
         Command::Rerun(args) => rerun::rerun(&args),
         Command::Plot(args) => plot::plot(&args.dir, &args.metrics, args.quiet),
         Command::Report(args) => plot::report(&args.dir, &args.metrics, args.quiet),
+        Command::Calibrate(args) => calibrate::calibrate(&args),
     };
     match outcome {
         Ok(code) => code,

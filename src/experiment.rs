@@ -4,6 +4,7 @@
 //! pool of the requested size, and results are gathered by replication index, never
 //! in completion order, so every output is byte-identical whatever the thread count.
 
+pub mod calibration;
 pub mod compare;
 pub mod metrics;
 pub mod stats;

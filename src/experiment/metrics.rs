@@ -41,6 +41,7 @@ fn pct_spend(r: &YearRecord) -> Pence {
             .0
             .saturating_add(r.block_paid.0)
             .saturating_add(r.emergency_paid.0)
+            .saturating_add(r.unmodelled_pbr_paid.0)
             .saturating_add(r.pbc_retained.0)
             .saturating_add(r.primary_care_paid.0)
             .saturating_add(providers_sum(r, ProviderYear::levers_paid).0),
@@ -205,9 +206,12 @@ pub const SYSTEM: &[Metric<SystemFn>] = &[
         |r| { per_1000_per_year(r.emergency_admissions, r.registered_population, r.year_fraction) }
     ),
     m!("pct_allocation_gbp", "gbp", "Capitation allocation received by the PCT.", |r| gbp(r.allocation)),
-    m!("pct_spend_gbp", "gbp", "Everything the PCT paid out: tariff, block contracts, emergency spells.", |r| gbp(
-        pct_spend(r)
-    )),
+    m!(
+        "pct_spend_gbp",
+        "gbp",
+        "Everything the PCT paid out: tariff, block contracts, emergency spells, unmodelled PbR.",
+        |r| gbp(pct_spend(r))
+    ),
     m!("tariff_paid_gbp", "gbp", "Payment by Results tariff paid for elective activity (tariff × MFF).", |r| gbp(
         r.tariff_paid
     )),
@@ -215,6 +219,12 @@ pub const SYSTEM: &[Metric<SystemFn>] = &[
     m!("emergency_paid_gbp", "gbp", "Paid for emergency spells, after the marginal rate rule.", |r| gbp(
         r.emergency_paid
     )),
+    m!(
+        "unmodelled_pbr_paid_gbp",
+        "gbp",
+        "Paid for PbR activity the model does not simulate (pct.unmodelled_pbr_per_head_gbp).",
+        |r| gbp(r.unmodelled_pbr_paid)
+    ),
     m!("marginal_rate_reduction_gbp", "gbp", "What the emergency marginal rate rule saved against full tariff.", |r| {
         gbp(r.marginal_rate_reduction)
     }),
@@ -328,6 +338,19 @@ pub const SYSTEM: &[Metric<SystemFn>] = &[
                 f64::NAN
             } else {
                 (r.tariff_paid.0 as f64 + r.emergency_paid.0 as f64) / r.allocation.0 as f64
+            }
+        }
+    ),
+    m!(
+        "pbr_total_share_of_allocation",
+        "share",
+        "All PbR spend (elective and emergency tariff, and unmodelled PbR activity) as a share of the allocation.",
+        |r| {
+            if r.allocation.0 == 0 {
+                f64::NAN
+            } else {
+                (r.tariff_paid.0 as f64 + r.emergency_paid.0 as f64 + r.unmodelled_pbr_paid.0 as f64)
+                    / r.allocation.0 as f64
             }
         }
     ),

@@ -152,6 +152,10 @@ pub struct Pct {
     pub allocation_growth: f64,
     /// The PCT's balance when the books open (negative: an inherited deficit).
     pub opening_balance: i64,
+    /// PbR spend per head per year on activity the model does not simulate; grows
+    /// with the allocation. Paid to the outside world, not to a modelled provider, so
+    /// it moves the PCT's books and nobody's activity.
+    pub unmodelled_pbr_per_head: Pence,
 }
 
 /// A GP practice.

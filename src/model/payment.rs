@@ -127,12 +127,28 @@ pub fn pay_fixed_cost(ledger: &mut Ledger, provider: usize, amount: Pence) -> Re
 /// The PCT's allocation for financial year `year`, pro rata by day for the part of the
 /// year inside the horizon (the same rule as fixed costs). `None` on overflow.
 pub fn allocation_for_year(config: &Config, year: usize) -> Option<Pence> {
+    per_head_for_year(config, config.pct.allocation_per_head, year)
+}
+
+/// What the PCT pays in financial year `year` for PbR activity the model does not
+/// simulate: the same per-head, growth and pro-rata rules as the allocation, so its
+/// share of the allocation is the same every year. `None` on overflow.
+pub fn unmodelled_pbr_for_year(config: &Config, year: usize) -> Option<Pence> {
+    per_head_for_year(config, config.pct.unmodelled_pbr_per_head, year)
+}
+
+fn per_head_for_year(config: &Config, base: Pence, year: usize) -> Option<Pence> {
     // Growth compounds from the first reported year, rounded to the penny per head.
-    let per_head = config.pct.allocation_per_head.0 as f64 * (1.0 + config.pct.allocation_growth).powi(year as i32);
+    let per_head = base.0 as f64 * (1.0 + config.pct.allocation_growth).powi(year as i32);
     let per_head = Pence(per_head.round() as i64);
     let full = per_head.checked_mul(config.population())?;
     let fy = &config.calendar.years[year];
     Some(full.pro_rata(fy.first_day as u64, fy.end_day as u64, fy.days as u64))
+}
+
+/// Pays providers outside the model for the PbR activity it does not simulate.
+pub fn pay_unmodelled_pbr(ledger: &mut Ledger, amount: Pence) -> Result<(), LedgerError> {
+    ledger.post(Account::Pct, Account::External, amount)
 }
 
 /// Pays the PCT its allocation.

@@ -199,6 +199,8 @@ pub struct YearRecord {
     pub block_paid: Pence,
     /// Emergency spells paid (after the marginal rate rule).
     pub emergency_paid: Pence,
+    /// Paid for PbR activity the model does not simulate (`pct.unmodelled_pbr_per_head_gbp`).
+    pub unmodelled_pbr_paid: Pence,
     /// What the marginal rate rule saved the PCT against full tariff.
     pub marginal_rate_reduction: Pence,
     /// Elective activity valued at PbR prices whatever the payment (block providers
@@ -264,6 +266,7 @@ impl YearRecord {
             tariff_paid: Pence::ZERO,
             block_paid: Pence::ZERO,
             emergency_paid: Pence::ZERO,
+            unmodelled_pbr_paid: Pence::ZERO,
             marginal_rate_reduction: Pence::ZERO,
             activity_value: Pence::ZERO,
             emergency_admissions: 0,
@@ -326,6 +329,7 @@ impl YearRecord {
         self.tariff_paid = Pence(self.tariff_paid.0.saturating_add(later.tariff_paid.0));
         self.block_paid = Pence(self.block_paid.0.saturating_add(later.block_paid.0));
         self.emergency_paid = Pence(self.emergency_paid.0.saturating_add(later.emergency_paid.0));
+        self.unmodelled_pbr_paid = Pence(self.unmodelled_pbr_paid.0.saturating_add(later.unmodelled_pbr_paid.0));
         self.marginal_rate_reduction =
             Pence(self.marginal_rate_reduction.0.saturating_add(later.marginal_rate_reduction.0));
         self.activity_value = Pence(self.activity_value.0.saturating_add(later.activity_value.0));

@@ -195,6 +195,8 @@ struct Books {
     emergency_income: Vec<i128>,
     emergency_cost: Vec<i128>,
     allocation: i128,
+    /// Paid for PbR activity the model does not simulate.
+    unmodelled_pbr: i128,
     initial: u64,
     referred: u64,
     stopped_admitted: u64,
@@ -1129,6 +1131,10 @@ impl<'m> Replication<'m> {
         payment::pay_allocation(&mut self.ledger, amount)?;
         self.books.allocation += amount.0 as i128;
         self.years[y].allocation = amount;
+        let unmodelled = payment::unmodelled_pbr_for_year(&self.m.config, y).ok_or(ModelError::AllocationOverflow)?;
+        payment::pay_unmodelled_pbr(&mut self.ledger, unmodelled)?;
+        self.books.unmodelled_pbr += unmodelled.0 as i128;
+        self.years[y].unmodelled_pbr_paid = unmodelled;
         if y == 0 {
             // The balance the PCT brings into the first reported year.
             let opening = self.m.config.pct.opening_balance;
@@ -1388,7 +1394,8 @@ impl<'m> Replication<'m> {
             - supplement
             - topup
             - assurance
-            - b.capital_charge;
+            - b.capital_charge
+            - b.unmodelled_pbr;
         let pct = self.ledger.balance(Account::Pct).0 as i128;
         if pct != pct_expected {
             return fail(format!("PCT balance {pct}p, allocation less payments implies {pct_expected}p"));
@@ -1406,6 +1413,7 @@ impl<'m> Replication<'m> {
             ("tariff", reported(|y| y.tariff_paid), tariff_total),
             ("block", reported(|y| y.block_paid), block),
             ("emergency", reported(|y| y.emergency_paid), emergency),
+            ("unmodelled PbR", reported(|y| y.unmodelled_pbr_paid), b.unmodelled_pbr),
             ("supplement", per_provider(|p| p.supplement_income), supplement),
             ("guarantee top-up", per_provider(|p| p.mig_topup), topup),
             ("assurance", per_provider(|p| p.assurance_paid), assurance),

@@ -225,10 +225,11 @@ const INCOME_SOURCES: [(&str, &str); 7] = [
 
 /// What the PCT pays, in stacking order: together they make up `pct_spend_gbp` (any
 /// remainder is drawn as "Other payments").
-const PCT_PAYMENTS: [(&str, &str); 6] = [
+const PCT_PAYMENTS: [(&str, &str); 7] = [
     ("tariff_paid_gbp", "Tariff (PbR)"),
     ("block_paid_gbp", "Block contracts"),
     ("emergency_paid_gbp", "Emergency"),
+    ("unmodelled_pbr_paid_gbp", "PbR outside the model"),
     ("levers_paid_gbp", "Levers for new providers"),
     ("pbc_retained_gbp", "PBC freed-up resources"),
     ("primary_care_paid_gbp", "Primary care (diverted referrals)"),

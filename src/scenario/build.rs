@@ -234,6 +234,13 @@ pub fn build(s: &Scenario) -> Result<Config, Vec<Problem>> {
             problems.push(e);
             Pence::ZERO
         });
+    let unmodelled_pbr_per_head =
+        gbp(&root.key("pct").key("unmodelled_pbr_per_head_gbp"), s.pct.unmodelled_pbr_per_head_gbp).unwrap_or_else(
+            |e| {
+                problems.push(e);
+                Pence::ZERO
+            },
+        );
     let u = &s.choice.utility;
     let choice = ChoiceConfig {
         policy: match s.choice.policy {
@@ -360,6 +367,7 @@ pub fn build(s: &Scenario) -> Result<Config, Vec<Problem>> {
             allocation_per_head,
             allocation_growth: s.pct.allocation_growth,
             opening_balance: (s.pct.opening_balance_gbp * 100.0).round() as i64,
+            unmodelled_pbr_per_head,
         },
         practices,
         lines,

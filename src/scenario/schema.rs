@@ -40,6 +40,47 @@ pub struct Scenario {
     /// Petitions, reviews and tenders; absent means patients' views are not modelled.
     #[serde(default)]
     pub voice: Option<VoiceSpec>,
+    /// Published figures the scenario should reproduce, checked by `pbrsim calibrate`.
+    /// They describe the scenario, not the model: a run ignores them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calibration: Vec<CalibrationSpec>,
+}
+
+/// A published figure a scenario should reproduce: a system metric in a year (or over
+/// the whole horizon) must lie in an acceptance range, stated either as `low`/`high`
+/// or as `value` ± `tolerance`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalibrationSpec {
+    /// Names the target in the table (and identifies it when a scenario `extends`
+    /// another).
+    pub name: String,
+    /// A system metric (docs/outputs.md).
+    pub metric: String,
+    /// A financial-year label of the horizon (`2008/09`) or `all`.
+    #[serde(default = "defaults::all_years")]
+    pub year: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerance: Option<f64>,
+    /// Where the figure comes from and why the tolerance is what it is.
+    pub source: String,
+}
+
+impl CalibrationSpec {
+    /// The acceptance range `[low, high]`, if the spec states exactly one form.
+    pub fn range(&self) -> Option<(f64, f64)> {
+        match (self.low, self.high, self.value, self.tolerance) {
+            (Some(lo), Some(hi), None, None) => Some((lo, hi)),
+            (None, None, Some(v), Some(t)) => Some((v - t, v + t)),
+            _ => None,
+        }
+    }
 }
 
 /// The patient's voice: petitions, reviews and tenders.
@@ -575,6 +616,11 @@ pub struct PctSpec {
     /// The PCT's balance when the books open (negative: an inherited deficit).
     #[serde(default)]
     pub opening_balance_gbp: f64,
+    /// Payment by Results spend per registered patient per year on activity the
+    /// scenario does not simulate (non-elective care, A&E, outpatients not referred by
+    /// a GP, ...), in pounds; paid to providers outside the model's accounts.
+    #[serde(default)]
+    pub unmodelled_pbr_per_head_gbp: f64,
 }
 
 /// GP practices: generated, listed, or both.
@@ -890,6 +936,9 @@ impl<'de> Deserialize<'de> for IsoDate {
 pub mod defaults {
     use super::DistSpec;
 
+    pub fn all_years() -> String {
+        crate::experiment::ALL_YEARS.to_string()
+    }
     pub fn warm_up_days() -> u32 {
         365
     }

@@ -57,7 +57,7 @@ impl Checker {
                 self.push(path, format!("expected a non-empty {what} name"), None);
             } else if !seen.insert(n) {
                 self.push(path, format!("duplicate {what} name `{n}`; names must be unique"), None);
-            } else if what != "practice" && n.contains('/') {
+            } else if (what == "provider" || what == "service line") && n.contains('/') {
                 // Services are reported as `provider/line`: a slash would make that ambiguous.
                 self.push(
                     path,
@@ -112,6 +112,7 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         c.push(root.key("pct").key("name"), "expected a non-empty PCT name".into(), None);
     }
     c.gbp(root.key("pct").key("allocation_per_head_gbp"), s.pct.allocation_per_head_gbp);
+    c.gbp(root.key("pct").key("unmodelled_pbr_per_head_gbp"), s.pct.unmodelled_pbr_per_head_gbp);
     c.range(
         root.key("pct").key("allocation_growth"),
         s.pct.allocation_growth,
@@ -471,6 +472,8 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         }
     }
 
+    calibration(&mut c, s, &root);
+
     for (l, line) in s.service_lines.iter().enumerate() {
         let open_at_start =
             s.providers.iter().any(|p| p.entry.is_none() && p.services.iter().any(|x| x.line == line.name));
@@ -492,6 +495,67 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         }
     }
     c.problems
+}
+
+/// Calibration targets: names unique, metrics that exist, years in the horizon, one
+/// well-formed acceptance range each.
+fn calibration(c: &mut Checker, s: &Scenario, root: &KeyPath) {
+    let at = root.key("calibration");
+    c.unique(&at, s.calibration.iter().map(|t| t.name.as_str()), "calibration target");
+    let metrics: Vec<&str> = crate::experiment::metrics::SYSTEM.iter().map(|m| m.name).collect();
+    // The labels the run will report (a horizon that does not start on 1 April has a
+    // part year at each end); an impossible horizon is reported under `simulation`.
+    let calendar = crate::model::Calendar::new(s.simulation.start.0, s.simulation.warm_up_days, s.simulation.years);
+    let years: Vec<String> = calendar
+        .iter()
+        .flat_map(|c| c.years.iter().map(|y| y.label.clone()))
+        .chain(std::iter::once(crate::experiment::ALL_YEARS.to_string()))
+        .collect();
+    for (i, t) in s.calibration.iter().enumerate() {
+        let here = at.index(i);
+        if !metrics.contains(&t.metric.as_str()) {
+            c.push(
+                here.key("metric"),
+                format!("no system metric named `{}` (docs/outputs.md lists them)", t.metric),
+                suggest(&t.metric, metrics.iter().copied()).map(|m| format!("did you mean `{m}`?")),
+            );
+        }
+        if !years.contains(&t.year) {
+            c.push(
+                here.key("year"),
+                format!("`{}` is not a year of the horizon; expected one of {}", t.year, years.join(", ")),
+                suggest(&t.year, years.iter().map(String::as_str)).map(|y| format!("did you mean `{y}`?")),
+            );
+        }
+        match (t.low, t.high, t.value, t.tolerance) {
+            (Some(lo), Some(hi), None, None) => {
+                if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
+                    c.push(
+                        here.key("high"),
+                        format!("expected finite bounds with low <= high, got [{lo}, {hi}]"),
+                        None,
+                    );
+                }
+            }
+            (None, None, Some(v), Some(tol)) => {
+                if !(v.is_finite() && tol.is_finite() && tol >= 0.0) {
+                    c.push(
+                        here.key("tolerance"),
+                        format!("expected a finite value and a tolerance >= 0, got {v} ± {tol}"),
+                        None,
+                    );
+                }
+            }
+            _ => c.push(
+                here.clone(),
+                "expected an acceptance range: either `low` and `high`, or `value` and `tolerance`".into(),
+                None,
+            ),
+        }
+        if t.source.trim().is_empty() {
+            c.push(here.key("source"), "expected a source: where the figure comes from".into(), None);
+        }
+    }
 }
 
 /// A provider's entry and its contract levers.

@@ -123,3 +123,48 @@ fn expected_load_matches_simulated_referrals() {
     let rel = (simulated.mean - expected).abs() / expected;
     assert!(rel < 0.02, "expected {expected:.0} referrals a year, simulated {:.0}", simulated.mean);
 }
+
+/// PbR paid for care the model does not simulate moves the PCT's books by exactly
+/// per head × population × the year's share inside the horizon, and nothing else: no
+/// activity, no provider's money, no wait.
+#[test]
+fn unmodelled_pbr_moves_only_the_pct_books() {
+    let base = model(SMALL);
+    let with = model_with(SMALL, |s| s.pct.unmodelled_pbr_per_head_gbp = 100.0);
+    let (a, b) = (run(&base, 42, 3), run(&with, 42, 3));
+    let population = base.config().population() as f64;
+    for (ra, rb) in a.iter().zip(&b) {
+        for (ya, yb) in ra.years.iter().zip(&rb.years) {
+            assert_eq!(ya.unmodelled_pbr_paid.0, 0);
+            // The part-year share is held to millionths (docs/scenario.md, `allocation_per_head_gbp`).
+            let full = 10_000.0 * population;
+            let expected = full * ya.year_fraction;
+            let got = yb.unmodelled_pbr_paid.0 as f64;
+            assert!((got - expected).abs() <= full * 1e-6 + 1.0, "{got} vs {expected}");
+            assert_eq!(ya.tariff_paid, yb.tariff_paid);
+            assert_eq!(ya.referrals, yb.referrals);
+            assert_eq!(ya.providers, yb.providers, "no provider's books or activity move");
+            assert_eq!(yb.pct_balance_end.0, ya.pct_balance_end.0 - cumulative(&rb.years, yb));
+        }
+    }
+    let share = |m, r, k| system_values(m, r, "all", k);
+    let (pa, pb) =
+        (share(&base, &a, "pbr_total_share_of_allocation"), share(&with, &b, "pbr_total_share_of_allocation"));
+    let alloc = share(&base, &a, "pct_allocation_gbp");
+    let paid = share(&with, &b, "unmodelled_pbr_paid_gbp");
+    for i in 0..pa.len() {
+        assert!((pb[i] - pa[i] - paid[i] / alloc[i]).abs() < 1e-12);
+    }
+}
+
+/// The unmodelled PbR paid from the first year to `upto`, inclusive.
+fn cumulative(years: &[pbrsim::model::YearRecord], upto: &pbrsim::model::YearRecord) -> i64 {
+    let mut total = 0;
+    for y in years {
+        total += y.unmodelled_pbr_paid.0;
+        if std::ptr::eq(y, upto) {
+            break;
+        }
+    }
+    total
+}
