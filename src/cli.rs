@@ -182,8 +182,12 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct DirArgs {
-    /// Output directory written by `pbrsim run`
+    /// Output directory written by `pbrsim run`, `pbrsim compare` or `pbrsim sweep`
     pub dir: PathBuf,
+    /// A metric to chart in a comparison or sweep folder (repeatable; default: the
+    /// headline metrics, see docs/outputs.md)
+    #[arg(long = "metric", value_name = "NAME")]
+    pub metrics: Vec<String>,
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
@@ -225,8 +229,8 @@ pub fn main() -> i32 {
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
         Command::Rerun(args) => rerun::rerun(&args),
-        Command::Plot(args) => plot::plot(&args.dir, args.quiet),
-        Command::Report(args) => plot::report(&args.dir, args.quiet),
+        Command::Plot(args) => plot::plot(&args.dir, &args.metrics, args.quiet),
+        Command::Report(args) => plot::report(&args.dir, &args.metrics, args.quiet),
         Command::Calibrate(args) => calibrate::calibrate(&args),
     };
     match outcome {

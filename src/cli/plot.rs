@@ -19,8 +19,8 @@ fn skipped(w: &mut impl Write, built: &Built) -> io::Result<()> {
     Ok(())
 }
 
-pub fn plot(dir: &Path, quiet: bool) -> io::Result<i32> {
-    match report::plot(dir) {
+pub fn plot(dir: &Path, metrics: &[String], quiet: bool) -> io::Result<i32> {
+    match report::plot(dir, metrics) {
         Ok((built, written)) => {
             if !quiet {
                 let mut w = io::stdout().lock();
@@ -39,8 +39,8 @@ pub fn plot(dir: &Path, quiet: bool) -> io::Result<i32> {
     }
 }
 
-pub fn report(dir: &Path, quiet: bool) -> io::Result<i32> {
-    match report::report(dir) {
+pub fn report(dir: &Path, metrics: &[String], quiet: bool) -> io::Result<i32> {
+    match report::report(dir, metrics) {
         Ok((built, path)) => {
             if !quiet {
                 let mut w = io::stdout().lock();

@@ -132,11 +132,11 @@ pub fn run(args: &RunArgs) -> io::Result<i32> {
         print_headline(&mut io::stdout().lock(), &collected, &info, &out_dir, started.elapsed().as_secs_f64())?;
     }
     if args.report {
-        let code = super::plot::plot(&out_dir, args.quiet)?;
+        let code = super::plot::plot(&out_dir, &[], args.quiet)?;
         if code != 0 {
             return Ok(code);
         }
-        return super::plot::report(&out_dir, args.quiet);
+        return super::plot::report(&out_dir, &[], args.quiet);
     }
     Ok(0)
 }

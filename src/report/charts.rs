@@ -48,7 +48,7 @@ fn figure(
     plot: Plot,
 ) -> Figure {
     Figure {
-        name,
+        name: name.to_owned(),
         section,
         title: title.to_owned(),
         x_label: axes.0.to_owned(),
@@ -451,65 +451,9 @@ fn chose_nearest(o: &Outputs) -> Result<Figure, String> {
     ))
 }
 
-/// The forest plot of `comparison.csv`: each metric's paired difference, scenario
-/// less base, as a percentage of the base mean, with its 95% CI. Whole-horizon rows
-/// (`year = all`) if there are any, else the last year's.
+/// The forest plot of a `comparison.csv` found in a run's folder: every metric with a
+/// non-zero base, every scenario in its own colour (see [`forest`](super::compare::forest)).
 fn comparison(o: &Outputs) -> Result<Figure, String> {
     let rows = o.comparison.as_ref().ok_or("no comparison.csv (written by `pbrsim compare`)")?;
-    let year = if rows.iter().any(|r| r.year == "all") {
-        "all".to_owned()
-    } else {
-        rows.last().map(|r| r.year.clone()).ok_or("comparison.csv has no rows")?
-    };
-    let mut metrics: Vec<String> = Vec::new();
-    let mut scenarios: Vec<String> = Vec::new();
-    let mut dots = Vec::new();
-    for r in rows.iter().filter(|r| r.year == year) {
-        // A relative difference needs a base; metrics with a zero base (counts of rare
-        // events, the ledger check) cannot be put on this scale.
-        if r.base_mean == 0.0 || !r.base_mean.is_finite() || !r.diff_mean.is_finite() {
-            continue;
-        }
-        let pct = |d: f64| d / r.base_mean.abs() * 100.0;
-        let (lo, hi) = if r.diff_ci95_low.is_finite() && r.diff_ci95_high.is_finite() {
-            (pct(r.diff_ci95_low), pct(r.diff_ci95_high))
-        } else {
-            (pct(r.diff_mean), pct(r.diff_mean))
-        };
-        let m = metrics.iter().position(|x| *x == r.metric).unwrap_or_else(|| {
-            metrics.push(r.metric.clone());
-            metrics.len() - 1
-        });
-        let s = scenarios.iter().position(|x| *x == r.scenario).unwrap_or_else(|| {
-            scenarios.push(r.scenario.clone());
-            scenarios.len() - 1
-        });
-        dots.push(DotRow {
-            category: m,
-            series: s,
-            estimate: Interval { mid: pct(r.diff_mean), lo, hi },
-            points: vec![],
-        });
-    }
-    if dots.is_empty() {
-        return Err("comparison.csv has no metric with a non-zero base".into());
-    }
-    let period = if year == "all" { "whole horizon".to_owned() } else { year };
-    Ok(figure(
-        o,
-        "comparison",
-        Section::Comparison,
-        &format!("Paired differences from the base, {period}"),
-        ("Difference from the base mean (%)", "Metric"),
-        "Dot: mean paired difference (scenario − base) over the base mean; whiskers: 95% confidence interval. Metrics whose base mean is 0 are left out.",
-        Plot::Dots {
-            categories: metrics,
-            series: scenarios,
-            rows: dots,
-            refs: vec![],
-            horizontal: true,
-            label_categories: true,
-            zero: true,
-        },
-    ))
+    super::compare::forest(rows, "comparison", None, None, &o.run.caption())
 }

@@ -64,6 +64,7 @@ pub struct ComparisonRow {
     pub metric: String,
     pub scenario: String,
     pub base_mean: f64,
+    pub scenario_mean: f64,
     pub diff_mean: f64,
     pub diff_ci95_low: f64,
     pub diff_ci95_high: f64,
@@ -149,7 +150,7 @@ impl Outputs {
     }
 }
 
-fn missing(path: &Path, source: std::io::Error) -> ReportError {
+pub(super) fn missing(path: &Path, source: std::io::Error) -> ReportError {
     if source.kind() == std::io::ErrorKind::NotFound {
         ReportError::Missing { path: path.to_path_buf() }
     } else {
@@ -157,8 +158,20 @@ fn missing(path: &Path, source: std::io::Error) -> ReportError {
     }
 }
 
-fn bad(path: &Path, line: u64, message: impl Into<String>) -> ReportError {
+pub(super) fn bad(path: &Path, line: u64, message: impl Into<String>) -> ReportError {
     ReportError::Garbled { path: path.to_path_buf(), line, message: message.into() }
+}
+
+/// The (file, sha256) pairs a manifest lists under `outputs`.
+pub(super) fn manifest_outputs(v: &serde_json::Value) -> Vec<(String, String)> {
+    v.pointer("/outputs")
+        .and_then(|o| o.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|o| Some((o.get("file")?.as_str()?.to_owned(), o.get("sha256")?.as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn read_manifest(path: &Path) -> Result<Run, ReportError> {
@@ -176,15 +189,7 @@ fn read_manifest(path: &Path) -> Result<Run, ReportError> {
         .as_array()
         .and_then(|a| a.iter().map(|y| y.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>())
         .ok_or_else(|| bad(path, 0, "`years` is not a list of year labels"))?;
-    let outputs = v
-        .pointer("/outputs")
-        .and_then(|o| o.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|o| Some((o.get("file")?.as_str()?.to_owned(), o.get("sha256")?.as_str()?.to_owned())))
-                .collect()
-        })
-        .unwrap_or_default();
+    let outputs = manifest_outputs(&v);
     let optional = |ptr: &str| v.pointer(ptr).and_then(|d| d.as_str()).unwrap_or("").trim().to_owned();
     Ok(Run {
         pbrsim_version: string("/pbrsim_version")?,
@@ -201,7 +206,7 @@ fn read_manifest(path: &Path) -> Result<Run, ReportError> {
 }
 
 /// Opens a CSV file and checks its header is exactly `expected`.
-fn open(path: &Path, expected: &[&str]) -> Result<csv::Reader<std::fs::File>, ReportError> {
+pub(super) fn open(path: &Path, expected: &[&str]) -> Result<csv::Reader<std::fs::File>, ReportError> {
     let file = std::fs::File::open(path).map_err(|e| missing(path, e))?;
     let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(file);
     let header = r.headers().map_err(|e| bad(path, 1, e.to_string()))?;
@@ -219,7 +224,7 @@ fn open(path: &Path, expected: &[&str]) -> Result<csv::Reader<std::fs::File>, Re
     Ok(r)
 }
 
-fn records(
+pub(super) fn records(
     path: &Path,
     mut r: csv::Reader<std::fs::File>,
     mut each: impl FnMut(u64, &csv::StringRecord) -> Result<(), ReportError>,
@@ -240,7 +245,7 @@ fn records(
     }
 }
 
-fn number(path: &Path, line: u64, column: &str, s: &str) -> Result<f64, ReportError> {
+pub(super) fn number(path: &Path, line: u64, column: &str, s: &str) -> Result<f64, ReportError> {
     if s == "NA" {
         return Ok(f64::NAN);
     }
@@ -250,7 +255,7 @@ fn number(path: &Path, line: u64, column: &str, s: &str) -> Result<f64, ReportEr
         .ok_or_else(|| bad(path, line, format!("`{column}` should be a number or NA, found `{s}`")))
 }
 
-fn read_summary(path: &Path) -> Result<Vec<SummaryRow>, ReportError> {
+pub(super) fn read_summary(path: &Path) -> Result<Vec<SummaryRow>, ReportError> {
     let cols = ["year", "metric", "unit", "mean", "sd", "ci95_low", "ci95_high", "p05", "p50", "p95", "n"];
     let r = open(path, &cols)?;
     let mut rows = Vec::new();
@@ -311,12 +316,13 @@ fn read_long(path: &Path, kind: Option<&str>, keep: &dyn Fn(&str, &str) -> bool)
     Ok(long)
 }
 
-fn read_comparison(path: &Path) -> Result<Vec<ComparisonRow>, ReportError> {
+pub(super) fn read_comparison(path: &Path) -> Result<Vec<ComparisonRow>, ReportError> {
     let file = std::fs::File::open(path).map_err(|e| missing(path, e))?;
     let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(file);
     let header = r.headers().map_err(|e| bad(path, 1, e.to_string()))?.clone();
     // Columns are found by name, so `compare` may add columns without breaking charts.
-    let needed = ["year", "metric", "scenario", "base_mean", "diff_mean", "diff_ci95_low", "diff_ci95_high"];
+    let needed =
+        ["year", "metric", "scenario", "base_mean", "diff_mean", "diff_ci95_low", "diff_ci95_high", "scenario_mean"];
     let mut at = Vec::new();
     for name in needed {
         at.push(header.iter().position(|h| h == name).ok_or_else(|| bad(path, 1, format!("no `{name}` column")))?);
@@ -332,6 +338,7 @@ fn read_comparison(path: &Path) -> Result<Vec<ComparisonRow>, ReportError> {
             diff_mean: number(path, line, "diff_mean", get(4))?,
             diff_ci95_low: number(path, line, "diff_ci95_low", get(5))?,
             diff_ci95_high: number(path, line, "diff_ci95_high", get(6))?,
+            scenario_mean: number(path, line, "scenario_mean", get(7))?,
         });
         Ok(())
     })?;

@@ -10,7 +10,7 @@
 #[derive(Debug, Clone)]
 pub struct Figure {
     /// File stem under `charts/` (`waiting_list` → `waiting_list.png`, `.svg`).
-    pub name: &'static str,
+    pub name: String,
     /// Section of the report it belongs to.
     pub section: Section,
     pub title: String,
@@ -32,11 +32,12 @@ pub enum Section {
     Practices,
     Market,
     Comparison,
+    Sweep,
 }
 
 impl Section {
-    pub const ALL: [Section; 5] =
-        [Section::Waiting, Section::Money, Section::Practices, Section::Market, Section::Comparison];
+    pub const ALL: [Section; 6] =
+        [Section::Waiting, Section::Money, Section::Practices, Section::Market, Section::Comparison, Section::Sweep];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -45,6 +46,7 @@ impl Section {
             Section::Practices => "Practices",
             Section::Market => "Market",
             Section::Comparison => "Comparison",
+            Section::Sweep => "Sweep",
         }
     }
 }
@@ -134,6 +136,14 @@ pub enum Plot {
         label_categories: bool,
         zero: bool,
     },
+    /// Side-by-side bars from zero per category, one bar per series (a tornado:
+    /// categories are parameters, series their low and high values). `horizontal` as
+    /// for `Dots`.
+    Bars { categories: Vec<String>, series: Vec<(String, Vec<f64>)>, horizontal: bool },
+    /// A grid of cells coloured by value (a sequential ramp of one Okabe–Ito hue, light
+    /// to dark), each with its value written in it: `columns` across, `rows` up the
+    /// vertical axis (first row at the bottom); `cells[row][column]`.
+    Heat { columns: Vec<String>, rows: Vec<String>, cells: Vec<Vec<Option<f64>>> },
 }
 
 impl Plot {
@@ -153,6 +163,11 @@ impl Plot {
                 v
             }
             Plot::Dots { series, .. } => series.iter().enumerate().map(|(i, n)| (n.clone(), Mark::Marker, i)).collect(),
+            Plot::Bars { series, .. } => {
+                series.iter().enumerate().map(|(i, (n, _))| (n.clone(), Mark::Bar, i)).collect()
+            }
+            // The values are written in the cells: no legend.
+            Plot::Heat { .. } => vec![],
         }
     }
 
@@ -162,6 +177,8 @@ impl Plot {
             Plot::Lines { series, .. } => series.iter().flat_map(|s| &s.points).filter(|p| p.is_some()).count(),
             Plot::Stacked { stacks, .. } => stacks.iter().flat_map(|(_, v)| v).filter(|x| x.is_finite()).count(),
             Plot::Dots { rows, .. } => rows.len(),
+            Plot::Bars { series, .. } => series.iter().flat_map(|(_, v)| v).filter(|x| x.is_finite()).count(),
+            Plot::Heat { cells, .. } => cells.iter().flatten().filter(|c| c.is_some()).count(),
         }
     }
 }

@@ -3,12 +3,12 @@
 
 use std::fmt::Write;
 
-use super::Built;
 use super::data::Outputs;
 use super::figure::Section;
+use super::{Built, Comparison, Sweep};
 
 /// Whole-horizon metrics in the headline table, in this order (those present).
-const HEADLINE: &[&str] = &[
+pub const HEADLINE: &[&str] = &[
     "registered_population",
     "referrals_per_1000",
     "first_outpatient_attendances",
@@ -106,10 +106,7 @@ pub fn page(o: &Outputs, built: &Built, svgs: &[String]) -> String {
     let run = &o.run;
     let name = escape(&run.scenario_name());
     let mut h = String::new();
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>pbrsim report: {name}</title>\n<style>\n{STYLE}\n</style>\n</head>\n<body>\n<h1>pbrsim report: {name}</h1>\n"
-    );
+    head(&mut h, &format!("pbrsim report: {name}"));
     if !run.description.is_empty() {
         let _ = writeln!(h, "<p>{}</p>", escape(&run.description));
     }
@@ -129,33 +126,7 @@ pub fn page(o: &Outputs, built: &Built, svgs: &[String]) -> String {
 
     headline(&mut h, o);
 
-    let mut k = 0;
-    for section in Section::ALL {
-        let figs: Vec<usize> = (0..built.figures.len()).filter(|&i| built.figures[i].section == section).collect();
-        if figs.is_empty() {
-            continue;
-        }
-        let _ = writeln!(h, "<h2 id=\"{}\">{}</h2>", section.title().to_lowercase(), section.title());
-        for i in figs {
-            let f = &built.figures[i];
-            k += 1;
-            let _ = writeln!(
-                h,
-                "<figure id=\"{}\">\n{}\n<figcaption>Figure {k}. <strong>{}.</strong> {}</figcaption>\n</figure>",
-                f.name,
-                inline_svg(&svgs[i]),
-                escape(&f.title),
-                escape(&f.note)
-            );
-        }
-    }
-    if !built.skipped.is_empty() {
-        let _ = writeln!(h, "<p class=\"muted\">Charts not drawn:</p>\n<ul class=\"muted\">");
-        for (chart, why) in &built.skipped {
-            let _ = writeln!(h, "<li><code>{chart}</code>: {}</li>", escape(why));
-        }
-        let _ = writeln!(h, "</ul>");
-    }
+    figures(&mut h, built, svgs);
 
     all_metrics(&mut h, o);
 
@@ -171,17 +142,139 @@ pub fn page(o: &Outputs, built: &Built, svgs: &[String]) -> String {
         let _ = writeln!(h, "<dt>{k}</dt><dd>{v}</dd>");
     }
     let _ = writeln!(h, "</dl>");
-    if !run.outputs.is_empty() {
-        let _ = writeln!(h, "<table>\n<tr><th>file</th><th>SHA-256</th></tr>");
-        for (file, sha) in &run.outputs {
-            let _ = writeln!(h, "<tr><td><code>{}</code></td><td><code>{}</code></td></tr>", escape(file), escape(sha));
-        }
-        let _ = writeln!(h, "</table>");
-    }
+    outputs_table(&mut h, &run.outputs);
     let _ = writeln!(
         h,
         "<p class=\"muted\">Made by <code>pbrsim report</code> from the files in this directory; the figures are \
          means across replications with 95% confidence intervals for the mean (Monte Carlo error only).</p>\n</body>\n</html>"
+    );
+    h
+}
+
+/// The page's head and its first heading (`title`, already escaped).
+fn head(h: &mut String, title: &str) {
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n<style>\n{STYLE}\n</style>\n</head>\n<body>\n<h1>{title}</h1>\n"
+    );
+}
+
+/// The charts by section, numbered, then those not drawn with the reason.
+fn figures(h: &mut String, built: &Built, svgs: &[String]) {
+    let mut k = 0;
+    for section in Section::ALL {
+        let figs: Vec<usize> = (0..built.figures.len()).filter(|&i| built.figures[i].section == section).collect();
+        if figs.is_empty() {
+            continue;
+        }
+        let _ = writeln!(h, "<h2 id=\"{}\">{}</h2>", section.title().to_lowercase(), section.title());
+        for i in figs {
+            let f = &built.figures[i];
+            k += 1;
+            let _ = writeln!(
+                h,
+                "<figure id=\"{}\">\n{}\n<figcaption>Figure {k}. <strong>{}.</strong> {}</figcaption>\n</figure>",
+                escape(&f.name),
+                inline_svg(&svgs[i]),
+                escape(&f.title),
+                escape(&f.note)
+            );
+        }
+    }
+    if !built.skipped.is_empty() {
+        let _ = writeln!(h, "<p class=\"muted\">Charts not drawn:</p>\n<ul class=\"muted\">");
+        for (chart, why) in &built.skipped {
+            let _ = writeln!(h, "<li><code>{}</code>: {}</li>", escape(chart), escape(why));
+        }
+        let _ = writeln!(h, "</ul>");
+    }
+}
+
+/// The SHA-256 of every output file the manifest lists.
+fn outputs_table(h: &mut String, outputs: &[(String, String)]) {
+    if outputs.is_empty() {
+        return;
+    }
+    let _ = writeln!(h, "<table>\n<tr><th>file</th><th>SHA-256</th></tr>");
+    for (file, sha) in outputs {
+        let _ = writeln!(h, "<tr><td><code>{}</code></td><td><code>{}</code></td></tr>", escape(file), escape(sha));
+    }
+    let _ = writeln!(h, "</table>");
+}
+
+/// Definition-list facts, empty values left out.
+fn facts(h: &mut String, facts: &[(&str, String)]) {
+    let _ = writeln!(h, "<dl>");
+    for (k, v) in facts.iter().filter(|(_, v)| !v.is_empty()) {
+        let _ = writeln!(h, "<dt>{k}</dt><dd>{v}</dd>");
+    }
+    let _ = writeln!(h, "</dl>");
+}
+
+const FOOT: &str = "</body>\n</html>\n";
+
+/// The page for a comparison folder: what was compared, the paired differences (tables
+/// per scenario), the forest plots, and the manifest's outputs.
+pub fn comparison_page(c: &Comparison, metrics: &[String], built: &Built, svgs: &[String]) -> String {
+    let mut h = String::new();
+    head(&mut h, &format!("pbrsim comparison: base {}", escape(&c.base)));
+    let _ = writeln!(h, "<h2 id=\"compared\">Compared</h2>");
+    let scenarios = c.scenarios.iter().map(|s| escape(s)).collect::<Vec<_>>().join(", ");
+    facts(
+        &mut h,
+        &[
+            ("Base", escape(&c.base)),
+            ("Policy scenarios", scenarios),
+            (
+                "Replications",
+                format!("{} (paired: replication r of every scenario shares its random streams)", c.replications),
+            ),
+            ("Seed", c.seed.to_string()),
+        ],
+    );
+    let _ = writeln!(h, "<h2 id=\"differences\">Paired differences</h2>");
+    c.tables(&mut h, metrics);
+    figures(&mut h, built, svgs);
+    let _ = writeln!(h, "<h2 id=\"manifest\">Manifest</h2>");
+    facts(&mut h, &[("pbrsim version", escape(&c.pbrsim_version)), ("Seed", c.seed.to_string())]);
+    outputs_table(&mut h, &c.outputs);
+    let _ = write!(
+        h,
+        "<p class=\"muted\">Made by <code>pbrsim report</code> from the files in this directory; differences are means of the per-replication differences (scenario − base) with 95% confidence intervals. Each scenario's own report: <code>pbrsim report</code> on its subfolder.</p>\n{FOOT}"
+    );
+    h
+}
+
+/// The page for a sweep folder: the sweep, each point's values and headline means, the
+/// one-way table for tornado designs, the charts, and the manifest's outputs.
+pub fn sweep_page(s: &Sweep, metrics: &[String], built: &Built, svgs: &[String]) -> String {
+    let mut h = String::new();
+    let stem =
+        std::path::Path::new(&s.sweep_path).file_stem().map_or(String::new(), |f| f.to_string_lossy().into_owned());
+    head(&mut h, &format!("pbrsim sweep: {}", escape(&stem)));
+    let _ = writeln!(h, "<h2 id=\"design\">Sweep design</h2>");
+    let parameters = s.parameters.iter().map(|p| format!("<code>{}</code>", escape(p))).collect::<Vec<_>>().join(", ");
+    facts(
+        &mut h,
+        &[
+            ("Sweep file", format!("<code>{}</code>", escape(&s.sweep_path))),
+            ("Scenario", format!("<code>{}</code>", escape(&s.scenario_path))),
+            ("Design", escape(&s.design)),
+            ("Parameters", parameters),
+            ("Points", s.points.len().to_string()),
+            ("Replications per point", s.replications.to_string()),
+            ("Seed", s.seed.to_string()),
+        ],
+    );
+    let _ = writeln!(h, "<h2 id=\"results\">Results</h2>");
+    s.tables(&mut h, metrics);
+    figures(&mut h, built, svgs);
+    let _ = writeln!(h, "<h2 id=\"manifest\">Manifest</h2>");
+    facts(&mut h, &[("pbrsim version", escape(&s.pbrsim_version)), ("Seed", s.seed.to_string())]);
+    outputs_table(&mut h, &s.outputs);
+    let _ = write!(
+        h,
+        "<p class=\"muted\">Made by <code>pbrsim report</code> from the files in this directory; every point runs the same replications on the same seed, so differences between points are paired.</p>\n{FOOT}"
     );
     h
 }

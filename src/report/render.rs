@@ -213,6 +213,8 @@ fn draw<DB: DrawingBackend>(fig: &Figure, root: &DrawingArea<DB, Shift>) -> Draw
         Plot::Dots { categories, series, rows, refs, horizontal, label_categories, zero } => {
             dots(fig, &plot_area, categories, series.len(), rows, refs, *horizontal, *label_categories, *zero)
         }
+        Plot::Bars { categories, series, horizontal } => bars(fig, &plot_area, categories, series, *horizontal),
+        Plot::Heat { columns, rows, cells } => heat(fig, &plot_area, columns, rows, cells),
     }?;
     Ok(())
 }
@@ -554,6 +556,11 @@ fn label_width(categories: &[String]) -> i32 {
     (categories.iter().map(|c| text_width(c, TICK)).max().unwrap_or(0) + 30).clamp(80, 380)
 }
 
+/// Room for category labels and the axis title beside them, at most `max` pixels.
+fn label_width_up_to(categories: &[String], max: i32) -> i32 {
+    (categories.iter().map(|c| text_width(c, TICK)).max().unwrap_or(0) + 44).clamp(80, max)
+}
+
 fn stacked<DB: DrawingBackend>(
     fig: &Figure,
     area: &DrawingArea<DB, Shift>,
@@ -655,6 +662,115 @@ fn dots<DB: DrawingBackend>(
     categorical(fig, area, n, vr, horizontal, CatLabels { count: max_labels, format: &format, width }, shapes)
 }
 
+/// Side-by-side bars from zero: within a category, series run top to bottom (left to
+/// right) in legend order.
+fn bars<DB: DrawingBackend>(
+    fig: &Figure,
+    area: &DrawingArea<DB, Shift>,
+    categories: &[String],
+    series: &[(String, Vec<f64>)],
+    horizontal: bool,
+) -> DrawResult {
+    let n = categories.len();
+    let k = series.len().max(1);
+    let width = 0.7 / k as f64;
+    let mut shapes = Vec::new();
+    let mut extent = vec![0.0];
+    for (s, (_, values)) in series.iter().enumerate() {
+        let offset = (s as f64 - (k - 1) as f64 / 2.0) * width;
+        for (c, &v) in values.iter().enumerate().filter(|(_, v)| v.is_finite()) {
+            let x = position(horizontal, n, c) + if horizontal { -offset } else { offset };
+            extent.push(v);
+            shapes.push(Shape::Rect(
+                at(horizontal, x - width * 0.45, 0.0),
+                at(horizontal, x + width * 0.45, v),
+                rgba(colour(s), 1.0),
+            ));
+        }
+    }
+    shapes.push(Shape::Path(vec![at(horizontal, -0.5, 0.0), at(horizontal, n as f64 - 0.5, 0.0)], rgba(INK, 1.0), 1));
+    let vr = value_range(extent.into_iter(), true);
+    let format = category_labels(categories, horizontal, true);
+    // Tornado labels carry a parameter and its two values: give them room.
+    let labels = CatLabels { count: n, format: &format, width: label_width_up_to(categories, 500) };
+    categorical(fig, area, n, vr, horizontal, labels, shapes)
+}
+
+/// The colour of a heat-map cell at `t` in [0, 1]: from a pale tint of Okabe–Ito blue
+/// (never white, so a cell is always seen) to the full blue.
+fn ramp(t: f64) -> RGBColor {
+    let t = 0.12 + 0.88 * t.clamp(0.0, 1.0);
+    let mix = |c: u8| (255.0 - (255.0 - f64::from(c)) * t).round() as u8;
+    let RGBColor(r, g, b) = PALETTE[0];
+    RGBColor(mix(r), mix(g), mix(b))
+}
+
+/// Text for a heat-map cell: about three significant figures.
+fn cell_text(v: f64) -> String {
+    let a = v.abs();
+    if a >= 100.0 || a == 0.0 {
+        tick(v.round())
+    } else if a >= 10.0 {
+        tick((v * 10.0).round() / 10.0)
+    } else {
+        tick((v * 100.0).round() / 100.0)
+    }
+}
+
+fn heat<DB: DrawingBackend>(
+    fig: &Figure,
+    area: &DrawingArea<DB, Shift>,
+    columns: &[String],
+    rows: &[String],
+    cells: &[Vec<Option<f64>>],
+) -> DrawResult {
+    let (nx, ny) = (columns.len(), rows.len());
+    let mut chart = build(area, Cat(nx), Cat(ny), label_width(rows).min(160))?;
+    let x_format = category_labels(columns, false, true);
+    let y_format = category_labels(rows, false, true);
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc(fig.x_label.clone())
+        .y_desc(fig.y_label.clone())
+        .axis_desc_style(font(AXIS))
+        .label_style(font(TICK))
+        .x_labels(nx)
+        .y_labels(ny)
+        .x_label_formatter(&x_format)
+        .y_label_formatter(&y_format)
+        .draw()
+        .map_err(err)?;
+    let values: Vec<f64> = cells.iter().flatten().flatten().copied().collect();
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    for (r, row) in cells.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (x, y) = (c as f64, r as f64);
+            let Some(v) = cell else {
+                let style = font(TICK).color(&GREY).pos(Pos::new(HPos::Center, VPos::Center));
+                chart
+                    .draw_series(std::iter::once(EmptyElement::at((x, y)) + Text::new("NA", (0, 0), style)))
+                    .map_err(err)?;
+                continue;
+            };
+            let t = if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(x - 0.49, y - 0.49), (x + 0.49, y + 0.49)],
+                    ramp(t).filled(),
+                )))
+                .map_err(err)?;
+            let ink = if t > 0.55 { WHITE } else { INK };
+            let style = font(LEGEND).color(&ink).pos(Pos::new(HPos::Center, VPos::Center));
+            chart
+                .draw_series(std::iter::once(EmptyElement::at((x, y)) + Text::new(cell_text(*v), (0, 0), style)))
+                .map_err(err)?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -668,11 +784,21 @@ mod tests {
         assert_eq!(tick(0.0), "0");
     }
 
+    #[test]
+    fn heat_ramp_is_never_white_and_darkens() {
+        assert_ne!(ramp(0.0), WHITE);
+        assert_eq!(ramp(1.0), PALETTE[0]);
+        assert!(ramp(0.2).0 > ramp(0.8).0);
+        assert_eq!(cell_text(1234.56), "1,235");
+        assert_eq!(cell_text(12.34), "12.3");
+        assert_eq!(cell_text(0.1234), "0.12");
+    }
+
     fn lines_figure(series: usize) -> Figure {
         use super::super::figure::Section;
         let point = |v: f64| Some(Point { mid: v, inner: None, outer: Some((v - 1.0, v + 1.0)) });
         Figure {
-            name: "test",
+            name: "test".into(),
             section: Section::Market,
             title: "A title".into(),
             x_label: "Financial year".into(),

@@ -217,3 +217,284 @@ fn money_charts_account_for_lever_payments() {
     }
     assert!(!income.contains("Other income") && !spending.contains("Other payments"), "the parts add up");
 }
+
+/// Runs `pbrsim compare` of the small scenario against the small policy.
+fn compare(reps: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("cmp");
+    pbrsim()
+        .args(["compare", "--quiet", "--reps", reps, "--out"])
+        .arg(&out)
+        .arg(repo("tests/data/small.toml"))
+        .arg(repo("tests/data/small-policy.toml"))
+        .assert()
+        .success();
+    (tmp, out)
+}
+
+fn charts_of(out: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = fs::read_dir(out.join("charts"))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (e.file_name().to_string_lossy().into_owned(), fs::read(e.path()).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn a_comparison_folder_draws_a_forest_plot_and_a_report() {
+    let (_tmp, out) = compare("3");
+    pbrsim().arg("plot").arg(&out).assert().success().stdout(predicate::str::contains("1 charts (2 files)"));
+    let ink = png_ink(&out.join("charts/comparison_small-policy.png"));
+    assert!((0.02..0.6).contains(&ink), "{ink} of pixels inked");
+    let svg = check_svg(&out.join("charts/comparison_small-policy.svg"));
+    assert!(svg.contains("Scenario small-policy against base small") && svg.contains("3 paired replications"));
+    assert!(svg.contains("seed 42") && svg.contains("Difference from the base mean (%)"));
+    // The headline metrics with a non-zero base; never the ledger check.
+    assert!(svg.contains("\nreferrals_per_1000\n") && svg.contains("\nwaiting_list_end\n"));
+    assert!(!svg.contains("ledger_imbalance_pence") && !svg.contains("\nevents\n"));
+    let first = charts_of(&out);
+    pbrsim().arg("plot").arg("-q").arg(&out).assert().success().stdout("");
+    assert_eq!(first, charts_of(&out), "redrawn byte for byte");
+
+    // --metric chooses the rows, in the order given.
+    pbrsim()
+        .args(["plot", "-q", "--metric", "waiting_list_end", "--metric", "rtt_wait_p90_days"])
+        .arg(&out)
+        .assert()
+        .success();
+    let svg = check_svg(&out.join("charts/comparison_small-policy.svg"));
+    assert!(svg.contains("\nwaiting_list_end\n") && svg.contains("\nrtt_wait_p90_days\n"));
+    assert!(!svg.contains("\nreferrals_per_1000\n"));
+    pbrsim()
+        .args(["plot", "--metric", "referals_per_1000"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no metric `referals_per_1000`; did you mean `referrals_per_1000`?"));
+
+    pbrsim().arg("report").arg(&out).assert().success().stdout(predicate::str::contains("report with 1 charts"));
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<h1>pbrsim comparison: base small</h1>"));
+    assert!(html.contains("<figure id=\"comparison_small-policy\">"));
+    assert_eq!(html.matches("<svg").count(), 1);
+    assert!(html.contains("<h3>small-policy − small (whole horizon)</h3>"));
+    // The referral rate rises by about 5% (see the comparison test in analysis.rs).
+    let row = html.lines().find(|l| l.starts_with("<tr><td><code>referrals_per_1000</code>")).unwrap();
+    assert!(row.contains("per_1000_per_year") && row.contains("<td>+5."), "{row}");
+    assert!(html.contains("<dt>Seed</dt><dd>42</dd>"));
+    for banned in ["http://", "https://", "<script", "src=", "href=", "<link", "url("] {
+        assert!(!html.contains(banned), "report.html contains {banned}");
+    }
+    // Each scenario's folder is an ordinary run: its own charts still draw.
+    pbrsim().arg("plot").arg("-q").arg(out.join("small-policy")).assert().success();
+    assert!(out.join("small-policy/charts/waiting_list.png").is_file());
+}
+
+/// Writes a sweep file over tests/data/small.toml with `body` (its parameters) and runs it.
+fn sweep(body: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("sweep.toml");
+    let scenario = repo("tests/data/small.toml").display().to_string();
+    fs::write(&file, format!("scenario = {scenario:?}\nreplications = 2\n{body}")).unwrap();
+    let out = tmp.path().join("out");
+    pbrsim().args(["sweep", "--quiet"]).arg(&file).arg("--out").arg(&out).assert().success();
+    (tmp, out)
+}
+
+const SWEEP_METRICS: [&str; 4] =
+    ["referrals_per_1000", "admitted_rtt_wait_p50_days", "rtt_within_18_weeks_share", "pct_spend_gbp"];
+
+const REFERRALS: &str = "service_lines.other_specialties.referral_probability";
+
+/// Plots `out`, checks it drew `kinds` × the default metrics, each valid and inked with
+/// the sweep's caption, and that a redraw gives the same bytes; returns the SVGs by name.
+fn check_sweep_charts(out: &Path, kinds: &[&str]) -> std::collections::HashMap<String, String> {
+    let n = kinds.len() * SWEEP_METRICS.len();
+    pbrsim()
+        .arg("plot")
+        .arg(out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!("{n} charts ({} files)", 2 * n)));
+    let mut svgs = std::collections::HashMap::new();
+    for kind in kinds {
+        for metric in SWEEP_METRICS {
+            let name = format!("{kind}_{metric}");
+            let ink = png_ink(&out.join("charts").join(format!("{name}.png")));
+            // A heat map's cells fill most of the plot (none is white).
+            let most = if *kind == "heat" { 0.9 } else { 0.6 };
+            assert!((0.02..most).contains(&ink), "{name}.png: {ink} of pixels inked");
+            let svg = check_svg(&out.join("charts").join(format!("{name}.svg")));
+            assert!(svg.contains("of scenario small") && svg.contains("2 replications per point"), "{name}");
+            assert!(svg.contains("seed 42"), "{name}");
+            svgs.insert(name, svg);
+        }
+    }
+    let first = charts_of(out);
+    pbrsim().arg("plot").arg("-q").arg(out).assert().success();
+    assert_eq!(first, charts_of(out), "redrawn byte for byte");
+    svgs
+}
+
+#[test]
+fn a_one_parameter_sweep_draws_response_curves() {
+    let (_tmp, out) = sweep(&format!("[[parameter]]\npath = {REFERRALS:?}\nvalues = [0.35, 0.4, 0.45]\n"));
+    let svgs = check_sweep_charts(&out, &["response"]);
+    let svg = &svgs["response_referrals_per_1000"];
+    assert!(svg.contains(&format!("\n{REFERRALS}\n")), "the parameter names the axis");
+    assert!(svg.contains("referrals_per_1000 (per 1,000 a year)"), "units on the axis");
+    assert!(svg.contains("\n0.35\n") && svg.contains("\n0.45\n"));
+    assert!(svgs["response_pct_spend_gbp"].contains("(£ million)"));
+    assert!(svgs["response_rtt_within_18_weeks_share"].contains("(%)"));
+
+    pbrsim().arg("report").arg(&out).assert().success().stdout(predicate::str::contains("report with 4 charts"));
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<h1>pbrsim sweep: sweep</h1>"));
+    assert!(html.contains("<h3>Points (whole horizon, mean and 95% CI)</h3>"));
+    assert!(html.contains("<figure id=\"response_referrals_per_1000\">"));
+    assert_eq!(html.matches("<svg").count(), 4);
+    assert!(!html.contains("One-way sensitivity"));
+    // The referral rate rises with the referral probability, point by point.
+    let summary = fs::read_to_string(out.join("sweep_summary.csv")).unwrap();
+    let means: Vec<f64> = summary
+        .lines()
+        .filter(|l| l.contains(",all,referrals_per_1000,"))
+        .map(|l| l.split(',').nth(4).unwrap().parse().unwrap())
+        .collect();
+    assert!(means.len() == 3 && means[0] < means[1] && means[1] < means[2], "{means:?}");
+}
+
+#[test]
+fn a_two_parameter_grid_draws_a_heat_map_and_metric_chooses() {
+    let (_tmp, out) = sweep(&format!(
+        "[[parameter]]\npath = {REFERRALS:?}\nvalues = [0.35, 0.45]\n\n[[parameter]]\npath = \"providers.town_ft.mff\"\nvalues = [1.0, 1.2]\n"
+    ));
+    let svgs = check_sweep_charts(&out, &["response", "heat"]);
+    let heat = &svgs["heat_referrals_per_1000"];
+    assert!(heat.contains(&format!("\n{REFERRALS}\n")) && heat.contains("\nproviders.town_ft.mff\n"));
+    assert!(heat.contains("darker is higher"));
+    // Each cell is labelled with its point's mean.
+    let summary = fs::read_to_string(out.join("sweep_summary.csv")).unwrap();
+    for l in summary.lines().filter(|l| l.contains(",all,referrals_per_1000,")) {
+        let mean: f64 = l.split(',').nth(4).unwrap().parse().unwrap();
+        assert!(heat.contains(&format!("\n{}\n", mean.round())), "cell {mean}");
+    }
+    // One curve per value of the second parameter, with a legend.
+    let curves = &svgs["response_referrals_per_1000"];
+    assert!(curves.contains("\ntown_ft.mff = 1\n") && curves.contains("\ntown_ft.mff = 1.2\n"));
+
+    fs::remove_dir_all(out.join("charts")).unwrap();
+    pbrsim()
+        .args(["plot", "--metric", "waiting_list_end"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2 charts (4 files)"));
+    assert!(out.join("charts/heat_waiting_list_end.svg").is_file());
+    assert!(!out.join("charts/heat_referrals_per_1000.svg").exists());
+    pbrsim().args(["report", "-q", "--metric", "waiting_list_end"]).arg(&out).assert().success();
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("<th><code>waiting_list_end</code></th>")
+            && html.contains("<figure id=\"heat_waiting_list_end\">")
+    );
+}
+
+#[test]
+fn a_one_way_sweep_draws_a_tornado() {
+    let (_tmp, out) = sweep(
+        "design = \"one_way\"\n\n[[parameter]]\npath = \"providers.edge_istc.mff\"\nlow = 0.9\nhigh = 1.1\n\n\
+         [[parameter]]\npath = \"service_lines.hip_replacement.referral_probability\"\nlow = 0.4\nhigh = 0.6\n",
+    );
+    let svgs = check_sweep_charts(&out, &["tornado"]);
+    let svg = &svgs["tornado_referrals_per_1000"];
+    let (hip, istc) = ("\nhip_replacement.referral_probability (0.4 → 0.6)\n", "\nedge_istc.mff (0.9 → 1.1)\n");
+    assert!(svg.contains("\nLow value\n") && svg.contains("\nHigh value\n"));
+    // The referral probability moves referrals, the price index does not: it is drawn
+    // first (at the top) although the sweep file lists it second.
+    let y_of = |label: &str| -> u32 {
+        let at = svg.find(label).unwrap_or_else(|| panic!("no label {label}"));
+        let tag = &svg[svg[..at].rfind("<text").unwrap()..at];
+        let y = &tag[tag.find(" y=\"").unwrap() + 4..];
+        y[..y.find('"').unwrap()].parse().unwrap()
+    };
+    assert!(y_of(hip) < y_of(istc), "widest swing at the top");
+    assert!(svg.contains("from the base (per 1,000 a year)"));
+
+    pbrsim().arg("report").arg(&out).assert().success();
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<h3>One-way sensitivity (tornado.csv, whole horizon)</h3>"));
+    assert!(html.contains("<figure id=\"tornado_referrals_per_1000\">"));
+    assert!(
+        html.contains("<td><code>service_lines.hip_replacement.referral_probability</code></td><td>0.4 → 0.6</td>")
+    );
+}
+
+#[test]
+fn incomplete_comparison_and_sweep_folders_are_bad_input() {
+    // A shard is not a merged sweep.
+    let tmp = tempfile::tempdir().unwrap();
+    let shard = tmp.path().join("shard");
+    pbrsim()
+        .args(["sweep", "--quiet", "--shard", "1/2", "--out"])
+        .arg(&shard)
+        .arg(repo("tests/data/sweep-small.toml"))
+        .assert()
+        .success();
+    pbrsim()
+        .arg("plot")
+        .arg(&shard)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("a sweep that is not merged").and(predicate::str::contains("pbrsim merge")));
+    assert!(!shard.join("charts").exists(), "nothing drawn from bad input");
+
+    let (_tmp, out) =
+        sweep("design = \"one_way\"\n\n[[parameter]]\npath = \"providers.edge_istc.mff\"\nlow = 0.9\nhigh = 1.1\n");
+    pbrsim()
+        .args(["plot", "--metric", "nonsense"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no metric `nonsense`"));
+    fs::remove_file(out.join("tornado.csv")).unwrap();
+    pbrsim().arg("report").arg(&out).assert().code(2).stderr(predicate::str::contains("tornado.csv: no such file"));
+    fs::write(out.join("tornado.csv"), "year,metric\nall,x\n").unwrap();
+    pbrsim()
+        .arg("plot")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("tornado.csv:1: expected the header"));
+
+    let (_tmp2, cmp) = compare("2");
+    let csv = fs::read_to_string(cmp.join("comparison.csv")).unwrap();
+    fs::write(
+        cmp.join("comparison.csv"),
+        csv.replacen(
+            "\n2007/08,registered_population,small-policy,",
+            "\n2007/08,registered_population,small-policy,x",
+            1,
+        ),
+    )
+    .unwrap();
+    pbrsim().arg("plot").arg(&cmp).assert().code(2).stderr(predicate::str::contains("comparison.csv:2:"));
+    fs::remove_file(cmp.join("comparison.csv")).unwrap();
+    pbrsim().arg("plot").arg(&cmp).assert().code(2).stderr(predicate::str::contains("comparison.csv: no such file"));
+    fs::remove_dir_all(cmp.join("small")).unwrap();
+    fs::write(cmp.join("comparison.csv"), &csv).unwrap();
+    pbrsim().arg("report").arg(&cmp).assert().code(2).stderr(predicate::str::contains("summary.csv: no such file"));
+
+    // --metric is for comparison and sweep folders.
+    let (_tmp3, run_dir) = run("tests/data/small.toml", "2", &[]);
+    pbrsim()
+        .args(["plot", "--metric", "referrals"])
+        .arg(&run_dir)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--metric chooses the metrics of a comparison or sweep folder"));
+}
