@@ -82,6 +82,16 @@ pub struct Chosen {
     pub nearest: bool,
 }
 
+/// The distance part of a provider's utility, `b·d + c·d²`, held at its value at the
+/// turning point `d* = −b / 2c` beyond it when the quadratic turns back up (`b < 0 <
+/// c`, as in Gutacker et al. 2016, where d* = 66 km). The quadratic is estimated on
+/// patients who travel far less than that; extrapolated, it would make a distant
+/// provider *more* attractive the further away it is.
+pub fn distance_utility(b: f64, c: f64, d: f64) -> f64 {
+    let d = if b < 0.0 && c > 0.0 { d.min(-b / (2.0 * c)) } else { d };
+    b * d + c * d * d
+}
+
 impl Choice {
     pub fn new(config: &Config, services: &[ServiceRef]) -> Self {
         let lines = config.lines.len();
@@ -103,8 +113,7 @@ impl Choice {
                             service: i as u32,
                             distance_km: d,
                             independent: pr.kind.is_independent(),
-                            fixed_utility: u.distance_per_km * d
-                                + u.distance_sq_per_km2 * d * d
+                            fixed_utility: distance_utility(u.distance_per_km, u.distance_sq_per_km2, d)
                                 + u.readmission_per_pct * q.readmission_pct
                                 + u.mortality_per_pct * q.mortality_pct
                                 + u.health_gain_per_point * q.health_gain
@@ -290,5 +299,28 @@ impl ChoiceState {
     /// Whether a service is open.
     pub fn is_open(&self, service: usize) -> bool {
         self.open[service]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::distance_utility;
+
+    #[test]
+    fn distance_never_becomes_attractive() {
+        let (b, c) = (-0.265, 0.002);
+        let turn = 0.265 / 0.004; // 66.25 km
+        assert_eq!(distance_utility(b, c, 10.0), b * 10.0 + c * 100.0);
+        let at_turn = distance_utility(b, c, turn);
+        assert_eq!(distance_utility(b, c, 200.0), at_turn);
+        // Non-increasing in distance everywhere.
+        let mut last = f64::INFINITY;
+        for k in 0..400 {
+            let u = distance_utility(b, c, k as f64);
+            assert!(u <= last, "utility rose at {k} km");
+            last = u;
+        }
+        // A concave or linear form is left alone.
+        assert_eq!(distance_utility(-0.1, -0.001, 500.0), -0.1 * 500.0 - 0.001 * 250_000.0);
     }
 }
