@@ -34,6 +34,14 @@ impl Interrupt {
         Ok(Self { stop, term })
     }
 
+    /// As [`Interrupt::install`], reporting a failure: `Err` holds the exit code.
+    pub fn install_or_report() -> Result<Self, i32> {
+        Self::install().map_err(|e| {
+            super::report(format!("error: cannot install the Ctrl-C handler: {e}"));
+            super::EXIT_FAILURE
+        })
+    }
+
     /// Set once a stop has been asked for.
     pub fn flag(&self) -> &AtomicBool {
         &self.stop

@@ -69,12 +69,9 @@ pub fn run(args: &RunArgs) -> io::Result<i32> {
             return Ok(EXIT_FAILURE);
         }
     };
-    let interrupt = match Interrupt::install() {
+    let interrupt = match Interrupt::install_or_report() {
         Ok(i) => i,
-        Err(e) => {
-            report(format!("error: cannot install the Ctrl-C handler: {e}"));
-            return Ok(EXIT_FAILURE);
-        }
+        Err(code) => return Ok(code),
     };
 
     let started = Instant::now();

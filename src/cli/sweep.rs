@@ -71,12 +71,9 @@ pub fn sweep(args: &SweepArgs) -> io::Result<i32> {
         report(format!("error: {e}"));
         return Ok(EXIT_FAILURE);
     }
-    let interrupt = match Interrupt::install() {
+    let interrupt = match Interrupt::install_or_report() {
         Ok(i) => i,
-        Err(e) => {
-            report(format!("error: cannot install the Ctrl-C handler: {e}"));
-            return Ok(EXIT_FAILURE);
-        }
+        Err(code) => return Ok(code),
     };
     let pending: Vec<_> = todo.into_iter().filter(|p| !out::point_summary(dir, p.id).is_file()).collect();
     let skipped = sweep.shard(shard.k, shard.n).count() - pending.len();

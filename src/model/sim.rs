@@ -8,7 +8,7 @@ use rand_distr::{Distribution, Exp};
 
 use crate::engine::{EventQueue, Stream, stream};
 
-use super::choice::ChoiceState;
+use super::choice::{ChoiceState, Chosen};
 use super::config::{Item, Payment};
 use super::gp::Decision;
 use super::ledger::{Account, Ledger};
@@ -581,19 +581,24 @@ impl<'m> Replication<'m> {
             follow_ups_left: 0,
             state: State::WaitingFirst,
         });
-        self.books.referred += 1;
-        if let Some(y) = self.year {
-            let rec = &mut self.years[y];
-            rec.referrals += 1;
-            rec.offered_choice += u64::from(chosen.offered);
-            rec.chose_nearest += u64::from(chosen.nearest);
-            rec.offered_chose_nearest += u64::from(chosen.offered && chosen.nearest);
-            rec.travel_km_sum += chosen.distance_km;
-            rec.providers[m.services[chosen.service].provider].referrals += 1;
-            rec.services[chosen.service].referrals += 1;
-            rec.practices[practice].referrals += 1;
-        }
+        self.count_referral(practice, &chosen);
         self.join(Stage::FirstOutpatient, now, pid)
+    }
+
+    /// Counts a referral to hospital: the patient's choice, the provider and service
+    /// it went to, and the practice that made it (in a reported year).
+    fn count_referral(&mut self, practice: usize, chosen: &Chosen) {
+        self.books.referred += 1;
+        let Some(y) = self.year else { return };
+        let rec = &mut self.years[y];
+        rec.referrals += 1;
+        rec.offered_choice += u64::from(chosen.offered);
+        rec.chose_nearest += u64::from(chosen.nearest);
+        rec.offered_chose_nearest += u64::from(chosen.offered && chosen.nearest);
+        rec.travel_km_sum += chosen.distance_km;
+        rec.providers[self.m.services[chosen.service].provider].referrals += 1;
+        rec.services[chosen.service].referrals += 1;
+        rec.practices[practice].referrals += 1;
     }
 
     /// A referral diverted by demand management: to the community service where it
@@ -699,19 +704,10 @@ impl<'m> Replication<'m> {
         slot.service = chosen.service as u32;
         slot.referred_at = now;
         slot.state = State::WaitingFirst;
-        self.books.referred += 1;
         if let Some(y) = self.year {
-            let rec = &mut self.years[y];
-            rec.returned_as_referral += 1;
-            rec.referrals += 1;
-            rec.offered_choice += u64::from(chosen.offered);
-            rec.chose_nearest += u64::from(chosen.nearest);
-            rec.offered_chose_nearest += u64::from(chosen.offered && chosen.nearest);
-            rec.travel_km_sum += chosen.distance_km;
-            rec.providers[m.services[chosen.service].provider].referrals += 1;
-            rec.services[chosen.service].referrals += 1;
-            rec.practices[practice].referrals += 1;
+            self.years[y].returned_as_referral += 1;
         }
+        self.count_referral(practice, &chosen);
         self.join(Stage::FirstOutpatient, now, pid)
     }
 
