@@ -21,5 +21,6 @@ mod levers;
 mod market;
 mod model;
 mod pbc;
+mod pcts;
 mod queueing;
 mod report;
