@@ -52,16 +52,19 @@ impl<E> Ord for Entry<E> {
     }
 }
 
-/// Days ahead held in the ring of day buckets; events further ahead wait in `far`.
-const RING: u64 = 1024;
+/// Buckets per day of simulated time (time is in days): an eighth of a day each.
+const PER_DAY: f64 = 8.0;
+/// Buckets in the ring (1,024 days ahead); events further ahead wait in `far`.
+const RING: u64 = 8192;
 
 /// A future-event list with a clock.
 ///
 /// Invariant: `now` never decreases, and every pending event is at a time `>= now`.
 ///
-/// Events are kept by whole day (time is in days): the current day's events in a
-/// binary heap (`near`), each of the next `RING` days' in an unsorted bucket (a push
-/// is an append), and anything further ahead in a second heap (`far`). When the
+/// Events are kept by bucket of an eighth of a day (time is in days; "day" below means
+/// a bucket): the current bucket's events in a binary heap (`near`), each of the next
+/// `RING` buckets' in an unsorted Vec (a push is an append), and anything further
+/// ahead in a second heap (`far`). When the
 /// current day is exhausted the next non-empty bucket becomes the heap (heapified in
 /// linear time). Pops come out in exactly the order of one global heap on
 /// `(time, seq)`, since a day's events are all in `near` before any is popped, but the
@@ -85,10 +88,11 @@ impl<E> Default for EventQueue<E> {
     }
 }
 
-/// The whole day of a finite, non-negative time (saturating for absurd times).
+/// The bucket of a finite, non-negative time (saturating for absurd times). Monotone
+/// in time, which is all the ordering needs.
 #[inline]
 fn day_of(time_bits: u64) -> u64 {
-    f64::from_bits(time_bits) as u64
+    (f64::from_bits(time_bits) * PER_DAY) as u64
 }
 
 impl<E> EventQueue<E> {
