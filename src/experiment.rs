@@ -275,6 +275,7 @@ pub struct Collected {
     pub providers: Vec<Vec<Vec<Vec<f64>>>>,
     pub services: Vec<Vec<Vec<Vec<f64>>>>,
     pub practices: Vec<Vec<Vec<Vec<f64>>>>,
+    pub pcts: Vec<Vec<Vec<Vec<f64>>>>,
     /// Market events of each replication, in replication order then time order.
     pub events: Vec<(u64, crate::model::MarketEvent)>,
 }
@@ -292,6 +293,7 @@ impl Collected {
             providers: empty(cfg.providers.len(), metrics::PROVIDER.len()),
             services: empty(model.services().count(), metrics::SERVICE.len()),
             practices: empty(cfg.practices.len(), metrics::PRACTICE.len()),
+            pcts: empty(cfg.pcts.len(), metrics::PCT.len()),
             events: results
                 .iter()
                 .enumerate()
@@ -319,6 +321,11 @@ impl Collected {
                 for i in 0..cfg.practices.len() {
                     for (k, m) in metrics::PRACTICE.iter().enumerate() {
                         c.practices[p][i][k][r] = (m.value)(year, i);
+                    }
+                }
+                for i in 0..cfg.pcts.len() {
+                    for (k, m) in metrics::PCT.iter().enumerate() {
+                        c.pcts[p][i][k][r] = (m.value)(year, i);
                     }
                 }
             }

@@ -31,7 +31,7 @@ pub use config::{
 };
 pub use levers::{Active, Assurance, Capital, Entry, Floor, Guarantee, Levers, Period, Supplement, Volume, Window};
 pub use money::Pence;
-pub use record::{MarketEvent, MarketEventKind, PracticeYear, ProviderYear, ServiceYear, YearRecord};
+pub use record::{MarketEvent, MarketEventKind, PctYear, PracticeYear, ProviderYear, ServiceYear, YearRecord};
 pub use sim::ReplicationResult;
 pub use voice::{Links, Trigger, Voice};
 
@@ -80,6 +80,19 @@ impl Model {
     /// Builds the derived tables and checks what only the model can check: every
     /// service line that practices refer on has a provider, and every price fits.
     pub fn new(config: Config) -> Result<Self, ModelError> {
+        if config.pcts.is_empty() {
+            return Err(ModelError::Invariant("an economy needs at least one PCT".into()));
+        }
+        let n_pcts = config.pcts.len();
+        if let Some(p) = config.practices.iter().find(|p| p.pct >= n_pcts) {
+            return Err(ModelError::Invariant(format!("practice `{}` belongs to PCT {} of {n_pcts}", p.name, p.pct)));
+        }
+        if let Some(p) = config.providers.iter().find(|p| p.commissioner >= n_pcts) {
+            return Err(ModelError::Invariant(format!(
+                "provider `{}` has lead commissioner {} of {n_pcts}",
+                p.name, p.commissioner
+            )));
+        }
         let services: Vec<ServiceRef> = config
             .providers
             .iter()
@@ -98,22 +111,37 @@ impl Model {
                 return Err(ModelError::NoProvider { line: line.name.clone() });
             }
         }
+        // Each provider's emergency service, found once (services are grouped by
+        // provider, in order).
+        let mut first_service = vec![0usize; config.providers.len()];
+        for (i, s) in services.iter().enumerate().rev() {
+            first_service[s.provider] = i;
+        }
+        let emergency_services: Vec<(usize, usize)> = config
+            .providers
+            .iter()
+            .enumerate()
+            .filter(|(_, prov)| !prov.community)
+            .filter_map(|(p, prov)| Some((p, first_service[p] + prov.emergency_service?)))
+            .collect();
+        let keep = config.choice.max_candidates.unwrap_or(usize::MAX);
         let emergency_routes: Vec<Vec<usize>> = config
             .practices
             .iter()
             .map(|pr| {
-                let mut route: Vec<(f64, usize)> = config
-                    .providers
+                let mut route: Vec<(f64, usize)> = emergency_services
                     .iter()
-                    .enumerate()
-                    .filter(|(_, prov)| !prov.community)
-                    .filter_map(|(p, prov)| {
-                        let within = prov.emergency_service?;
-                        let s = services.iter().position(|s| s.provider == p && s.within == within)?;
-                        Some((choice::distance_km((pr.x_km, pr.y_km), (prov.x_km, prov.y_km)), s))
+                    .map(|&(p, s)| {
+                        let prov = &config.providers[p];
+                        (choice::distance_km((pr.x_km, pr.y_km), (prov.x_km, prov.y_km)), s)
                     })
                     .collect();
-                route.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                let by = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+                if route.len() > keep {
+                    route.select_nth_unstable_by(keep - 1, by);
+                    route.truncate(keep);
+                }
+                route.sort_by(by);
                 route.into_iter().map(|(_, s)| s).collect()
             })
             .collect();
@@ -124,11 +152,18 @@ impl Model {
         }
         let prices = PriceTable::new(&config, &services)?;
         let pathways = config.lines.iter().map(Pathway::new).collect();
-        let backlog_weights = (0..services.len())
-            .map(|s| {
-                let line = services[s].line;
-                let served: Vec<usize> =
-                    (0..config.practices.len()).filter(|&p| choice.nearest(p, line) == Some(s)).collect();
+        // Per service, the practices it is the default for (one pass over practices).
+        let mut served_by: Vec<Vec<usize>> = vec![Vec::new(); services.len()];
+        for p in 0..config.practices.len() {
+            for l in 0..config.lines.len() {
+                if let Some(s) = choice.nearest(p, l) {
+                    served_by[s].push(p);
+                }
+            }
+        }
+        let backlog_weights = served_by
+            .into_iter()
+            .map(|served| {
                 let weight = |p: &usize| config.practices[*p].list_size as u64;
                 // Patients already waiting belong to the practices this service serves,
                 // in proportion to list size; if those have no patients, to any practice

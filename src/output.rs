@@ -129,7 +129,8 @@ struct OutputFile {
 }
 
 /// Names of the files [`write_run`] writes, in order (the manifest last);
-/// `parameters.csv` comes before the manifest when parameters are uncertain.
+/// `parameters.csv` comes before the manifest when parameters are uncertain, and
+/// [`PCT_FILES`] before it when the scenario has several PCTs.
 pub const RUN_FILES: [&str; 10] = [
     "summary.csv",
     "summary_providers.csv",
@@ -142,6 +143,10 @@ pub const RUN_FILES: [&str; 10] = [
     "market_events.csv",
     "manifest.json",
 ];
+
+/// Per-PCT files, written only when a scenario has more than one PCT (with one, they
+/// would repeat `summary.csv`).
+pub const PCT_FILES: [&str; 2] = ["summary_pcts.csv", "pcts.csv"];
 
 /// Writes every result file of a run into `dir`; returns their paths.
 // Replication indexes address the innermost level of nested tables: a range loop is
@@ -236,6 +241,11 @@ pub fn write_run(dir: &Path, model: &Model, c: &Collected, info: &RunInfo) -> Re
         }
         Ok(())
     })?;
+    if cfg.pcts.len() > 1 {
+        let pcts: Vec<&str> = cfg.pcts.iter().map(|p| p.name.as_str()).collect();
+        out(PCT_FILES[0], &|w| entity_summary(w, "pct", &pcts, &c.pcts, metrics::PCT))?;
+        out(PCT_FILES[1], &|w| entity_long(w, "pct", &pcts, &c.pcts, metrics::PCT))?;
+    }
     if !info.uncertain_parameters.is_empty() {
         out("parameters.csv", &|w| {
             writeln!(w, "replication,parameter,value")?;

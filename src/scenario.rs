@@ -510,8 +510,9 @@ pub fn merge(base: &mut toml::Table, over: toml::Table) {
     for (k, v) in over {
         match (base.get_mut(&k), v) {
             (Some(toml::Value::Table(b)), toml::Value::Table(o)) if !o.contains_key("dist") => merge(b, o),
+            // An empty array is never a merge: it clears what the parent stated.
             (Some(toml::Value::Array(b)), toml::Value::Array(o))
-                if b.iter().chain(o.iter()).all(|e| identity(e).is_some()) =>
+                if !o.is_empty() && b.iter().chain(o.iter()).all(|e| identity(e).is_some()) =>
             {
                 for element in o {
                     let id = identity(&element).map(str::to_owned);
@@ -621,6 +622,13 @@ mod tests {
 
     fn table(s: &str) -> toml::Table {
         toml::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn an_empty_array_clears_the_parents() {
+        let mut base = table("[[p]]\nname = \"one\"\n[[p]]\nname = \"two\"\n");
+        merge(&mut base, table("p = []"));
+        assert_eq!(base["p"].as_array().map(Vec::len), Some(0));
     }
 
     #[test]

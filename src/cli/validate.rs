@@ -80,7 +80,10 @@ fn describe(w: &mut impl Write, path: &std::path::Path, model: &Model) -> io::Re
         w,
         "ok {}: {}, {} practices ({} people), {} service lines, {} providers; {} to {} after {} days' warm-up",
         path.display(),
-        c.pct.name,
+        match c.pcts.as_slice() {
+            [one] => one.name.clone(),
+            many => format!("{} PCTs", many.len()),
+        },
         c.practices.len(),
         c.population(),
         c.lines.len(),

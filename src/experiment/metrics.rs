@@ -506,6 +506,36 @@ pub const PRACTICE: &[Metric<EntityFn>] = &[
         as f64),
 ];
 
+/// Per-PCT metrics (written only for scenarios with several PCTs), in output order.
+pub const PCT: &[Metric<EntityFn>] = &[
+    m!("registered_population", "people", "Patients registered with its practices.", |y, i| y.pcts[i].population
+        as f64),
+    m!("allocation_gbp", "gbp", "Capitation allocation it received.", |y, i| gbp(y.pcts[i].allocation)),
+    m!("spend_gbp", "gbp", "Everything it paid out: opening balance + allocation − closing balance.", |y, i| gbp(y
+        .pcts[i]
+        .spend)),
+    m!("spend_per_head_gbp", "gbp_per_head_per_year", "Its spend per registered patient per year.", |y, i| {
+        let k = &y.pcts[i];
+        if k.population == 0 || y.year_fraction <= 0.0 {
+            f64::NAN
+        } else {
+            gbp(k.spend) / k.population as f64 / y.year_fraction
+        }
+    }),
+    m!("balance_end_gbp", "gbp", "Its ledger balance at year end (negative: a deficit).", |y, i| gbp(
+        y.pcts[i].balance_end
+    )),
+    m!("referrals", "count", "Its patients' referrals to hospital.", |y, i| y.pcts[i].referrals as f64),
+    m!("referrals_per_1000", "per_1000_per_year", "Its patients' referrals per 1,000 registered per year.", |y, i| {
+        let k = &y.pcts[i];
+        per_1000_per_year(k.referrals, k.population, y.year_fraction)
+    }),
+    m!("rtt_wait_mean_days", "days", "Mean RTT wait of its patients' clock stops.", |y, i| {
+        let k = &y.pcts[i];
+        if k.rtt_stops == 0 { f64::NAN } else { k.rtt_sum_days / k.rtt_stops as f64 }
+    }),
+];
+
 /// Per-service metrics (a provider on one service line), in output order.
 pub const SERVICE: &[Metric<EntityFn>] = &[
     m!("referrals", "count", "Referrals received on this line.", |y, i| y.services[i].referrals as f64),

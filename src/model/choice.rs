@@ -19,6 +19,10 @@
 //! (practice, line) are recomputed lazily, only when a published wait or the set of
 //! open providers has changed since they were last used. Sampling is exact (inverse CDF
 //! over the cumulative weights) and allocates nothing.
+//!
+//! With `max_candidates = k` only the `k` nearest providers of each (practice, line)
+//! are kept (selected once, when the model is built), so a referral costs O(k) however
+//! many providers the economy has; every policy then works within those `k`.
 
 use super::config::{ChoicePolicy, Config};
 
@@ -96,34 +100,48 @@ impl Choice {
     pub fn new(config: &Config, services: &[ServiceRef]) -> Self {
         let lines = config.lines.len();
         let u = &config.choice.utility;
+        // Per line, the services that may be candidates (never a community service).
+        let mut by_line: Vec<Vec<u32>> = vec![Vec::new(); lines];
+        for (i, s) in services.iter().enumerate() {
+            if !config.providers[s.provider].community {
+                by_line[s.line].push(i as u32);
+            }
+        }
+        let keep = config.choice.max_candidates.unwrap_or(usize::MAX);
         let mut ranges = Vec::with_capacity(config.practices.len() * lines);
         let mut candidates = Vec::new();
+        // Reused for every (practice, line): no allocation per pair.
+        let mut here: Vec<(f64, u32)> = Vec::new();
         for p in &config.practices {
-            for line in 0..lines {
+            for of_line in &by_line {
                 let start = candidates.len() as u32;
-                let mut here: Vec<Candidate> = services
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| s.line == line && !config.providers[s.provider].community)
-                    .map(|(i, s)| {
-                        let pr = &config.providers[s.provider];
-                        let d = distance_km((p.x_km, p.y_km), (pr.x_km, pr.y_km));
-                        let q = &pr.quality;
-                        Candidate {
-                            service: i as u32,
-                            distance_km: d,
-                            independent: pr.kind.is_independent(),
-                            fixed_utility: distance_utility(u.distance_per_km, u.distance_sq_per_km2, d)
-                                + u.readmission_per_pct * q.readmission_pct
-                                + u.mortality_per_pct * q.mortality_pct
-                                + u.health_gain_per_point * q.health_gain
-                                + u.kind[pr.kind as usize],
-                        }
-                    })
-                    .collect();
-                // Nearest first; ties keep the order providers are listed in.
-                here.sort_by(|a, b| a.distance_km.total_cmp(&b.distance_km).then(a.service.cmp(&b.service)));
-                candidates.extend(here);
+                here.clear();
+                here.extend(of_line.iter().map(|&i| {
+                    let pr = &config.providers[services[i as usize].provider];
+                    (distance_km((p.x_km, p.y_km), (pr.x_km, pr.y_km)), i)
+                }));
+                // Nearest first; ties keep the order providers are listed in. With a
+                // bound, select the nearest `keep` in linear time before sorting them.
+                let by = |a: &(f64, u32), b: &(f64, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+                if here.len() > keep {
+                    here.select_nth_unstable_by(keep - 1, by);
+                    here.truncate(keep);
+                }
+                here.sort_by(by);
+                candidates.extend(here.iter().map(|&(d, i)| {
+                    let pr = &config.providers[services[i as usize].provider];
+                    let q = &pr.quality;
+                    Candidate {
+                        service: i,
+                        distance_km: d,
+                        independent: pr.kind.is_independent(),
+                        fixed_utility: distance_utility(u.distance_per_km, u.distance_sq_per_km2, d)
+                            + u.readmission_per_pct * q.readmission_pct
+                            + u.mortality_per_pct * q.mortality_pct
+                            + u.health_gain_per_point * q.health_gain
+                            + u.kind[pr.kind as usize],
+                    }
+                }));
                 ranges.push((start, candidates.len() as u32));
             }
         }

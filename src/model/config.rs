@@ -12,7 +12,9 @@ use crate::engine::Sampler;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub calendar: Calendar,
-    pub pct: Pct,
+    /// The commissioners, at least one. Each practice belongs to one (`Practice::pct`)
+    /// and its PCT pays for its patients' care; providers are shared by all.
+    pub pcts: Vec<Pct>,
     pub practices: Vec<Practice>,
     pub lines: Vec<ServiceLine>,
     pub providers: Vec<Provider>,
@@ -98,6 +100,10 @@ pub struct ChoiceConfig {
     pub offered_share: f64,
     pub utility: Utility,
     pub publish: Publish,
+    /// Keep only this many nearest providers per (practice, service line) as
+    /// candidates (choice set, default provider, emergency routes); `None` keeps every
+    /// provider. Bounds the cost of choice in economies with thousands of providers.
+    pub max_candidates: Option<usize>,
 }
 
 /// Coefficients of the multinomial logit over providers.
@@ -169,6 +175,8 @@ pub struct Practice {
     pub referral_multiplier: f64,
     /// Relative need, for fair-shares budgets.
     pub need_weight: f64,
+    /// Index into [`Config::pcts`] of the PCT that commissions its patients' care.
+    pub pct: usize,
 }
 
 /// A service line (a group of HRGs sharing a pathway and prices).
@@ -247,6 +255,10 @@ impl ProviderKind {
 pub struct Provider {
     pub name: String,
     pub kind: ProviderKind,
+    /// Index into [`Config::pcts`] of its lead commissioner, which pays what is not
+    /// tied to a patient: block contracts, capital charges, guarantee top-ups and
+    /// assurance. Per-case payments come from the patient's own PCT.
+    pub commissioner: usize,
     pub x_km: f64,
     pub y_km: f64,
     /// Market Forces Factor in units of 1/100,000 (1.04325 is 104,325), the precision
@@ -341,8 +353,13 @@ impl Resource {
 }
 
 impl Config {
-    /// Registered population of the PCT.
+    /// Registered population of the whole economy (every PCT).
     pub fn population(&self) -> u64 {
         self.practices.iter().map(|p| p.list_size as u64).sum()
+    }
+
+    /// Registered population of PCT `pct`.
+    pub fn pct_population(&self, pct: usize) -> u64 {
+        self.practices.iter().filter(|p| p.pct == pct).map(|p| p.list_size as u64).sum()
     }
 }

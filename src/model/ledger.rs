@@ -11,8 +11,8 @@ pub enum Account {
     /// Everything outside the PCT's economy: the Department of Health paying the
     /// allocation, staff and suppliers receiving providers' costs.
     External,
-    /// The commissioner.
-    Pct,
+    /// A commissioner, by index into `Config::pcts`.
+    Pct(usize),
     /// A provider, by index.
     Provider(usize),
     /// A practice, by index. Under PBC it receives freed-up resources.
@@ -33,23 +33,24 @@ pub enum LedgerError {
 /// Balances of every account.
 #[derive(Debug, Clone)]
 pub struct Ledger {
+    pcts: usize,
     providers: usize,
     balances: Vec<i64>,
     entries: u64,
 }
 
 impl Ledger {
-    pub fn new(providers: usize, practices: usize) -> Self {
-        Self { providers, balances: vec![0; 2 + providers + practices], entries: 0 }
+    pub fn new(pcts: usize, providers: usize, practices: usize) -> Self {
+        Self { pcts, providers, balances: vec![0; 1 + pcts + providers + practices], entries: 0 }
     }
 
     fn index(&self, a: Account) -> Result<usize, LedgerError> {
         let i = match a {
             Account::External => 0,
-            Account::Pct => 1,
-            Account::Provider(p) if p < self.providers => 2 + p,
-            Account::Practice(p) => 2 + self.providers + p,
-            Account::Provider(_) => usize::MAX,
+            Account::Pct(k) if k < self.pcts => 1 + k,
+            Account::Provider(p) if p < self.providers => 1 + self.pcts + p,
+            Account::Practice(p) => 1 + self.pcts + self.providers + p,
+            Account::Pct(_) | Account::Provider(_) => usize::MAX,
         };
         if i < self.balances.len() { Ok(i) } else { Err(LedgerError::NoAccount(a)) }
     }
@@ -91,11 +92,11 @@ mod tests {
 
     #[test]
     fn postings_move_money_and_balance() {
-        let mut l = Ledger::new(2, 3);
-        l.post(Account::External, Account::Pct, Pence(1000)).unwrap();
-        l.post(Account::Pct, Account::Provider(1), Pence(300)).unwrap();
-        l.post(Account::Pct, Account::Practice(2), Pence(50)).unwrap();
-        assert_eq!(l.balance(Account::Pct), Pence(650));
+        let mut l = Ledger::new(1, 2, 3);
+        l.post(Account::External, Account::Pct(0), Pence(1000)).unwrap();
+        l.post(Account::Pct(0), Account::Provider(1), Pence(300)).unwrap();
+        l.post(Account::Pct(0), Account::Practice(2), Pence(50)).unwrap();
+        assert_eq!(l.balance(Account::Pct(0)), Pence(650));
         assert_eq!(l.balance(Account::Provider(1)), Pence(300));
         assert_eq!(l.balance(Account::Practice(2)), Pence(50));
         assert_eq!(l.imbalance(), 0);
@@ -104,13 +105,18 @@ mod tests {
 
     #[test]
     fn bad_postings_are_errors_and_change_nothing() {
-        let mut l = Ledger::new(1, 1);
-        assert!(l.post(Account::Pct, Account::Provider(5), Pence(1)).is_err());
-        assert!(l.post(Account::Pct, Account::Practice(1), Pence(1)).is_err());
-        assert!(l.post(Account::Pct, Account::External, Pence(-1)).is_err());
-        l.post(Account::External, Account::Pct, Pence(i64::MAX)).unwrap();
-        assert!(matches!(l.post(Account::External, Account::Pct, Pence(1)), Err(LedgerError::Overflow { .. })));
-        assert_eq!(l.balance(Account::Pct), Pence(i64::MAX));
+        let mut l = Ledger::new(2, 1, 1);
+        assert!(l.post(Account::Pct(0), Account::Provider(5), Pence(1)).is_err());
+        assert!(l.post(Account::Pct(2), Account::Provider(0), Pence(1)).is_err());
+        l.post(Account::External, Account::Pct(1), Pence(7)).unwrap();
+        assert_eq!(l.balance(Account::Pct(1)), Pence(7));
+        assert_eq!(l.balance(Account::Pct(0)), Pence::ZERO);
+        l.post(Account::Pct(1), Account::External, Pence(7)).unwrap();
+        assert!(l.post(Account::Pct(0), Account::Practice(1), Pence(1)).is_err());
+        assert!(l.post(Account::Pct(0), Account::External, Pence(-1)).is_err());
+        l.post(Account::External, Account::Pct(0), Pence(i64::MAX)).unwrap();
+        assert!(matches!(l.post(Account::External, Account::Pct(0), Pence(1)), Err(LedgerError::Overflow { .. })));
+        assert_eq!(l.balance(Account::Pct(0)), Pence(i64::MAX));
         assert_eq!(l.imbalance(), 0);
     }
 }

@@ -102,6 +102,7 @@ pub struct Settlement {
 pub fn settle_activity(
     ledger: &mut Ledger,
     prices: &PriceTable,
+    pct: usize,
     service: usize,
     provider: usize,
     item: Item,
@@ -109,14 +110,15 @@ pub fn settle_activity(
 ) -> Result<Settlement, LedgerError> {
     let tariff = if pbr { prices.price(service, item) } else { Pence::ZERO };
     let marginal_cost = prices.marginal_cost(service, item);
-    ledger.post(Account::Pct, Account::Provider(provider), tariff)?;
+    ledger.post(Account::Pct(pct), Account::Provider(provider), tariff)?;
     ledger.post(Account::Provider(provider), Account::External, marginal_cost)?;
     Ok(Settlement { tariff, marginal_cost })
 }
 
-/// Pays a block-contract instalment: PCT → provider, whatever the volume.
-pub fn pay_block(ledger: &mut Ledger, provider: usize, amount: Pence) -> Result<(), LedgerError> {
-    ledger.post(Account::Pct, Account::Provider(provider), amount)
+/// Pays a block-contract instalment: the provider's lead commissioner `pct` →
+/// provider, whatever the volume.
+pub fn pay_block(ledger: &mut Ledger, pct: usize, provider: usize, amount: Pence) -> Result<(), LedgerError> {
+    ledger.post(Account::Pct(pct), Account::Provider(provider), amount)
 }
 
 /// Pays a provider's fixed-cost instalment.
@@ -124,34 +126,35 @@ pub fn pay_fixed_cost(ledger: &mut Ledger, provider: usize, amount: Pence) -> Re
     ledger.post(Account::Provider(provider), Account::External, amount)
 }
 
-/// The PCT's allocation for financial year `year`, pro rata by day for the part of the
-/// year inside the horizon (the same rule as fixed costs). `None` on overflow.
-pub fn allocation_for_year(config: &Config, year: usize) -> Option<Pence> {
-    per_head_for_year(config, config.pct.allocation_per_head, year)
+/// PCT `pct`'s allocation for financial year `year` (per head × its practices' registered
+/// population), pro rata by day for the part of the year inside the horizon (the same
+/// rule as fixed costs). `None` on overflow.
+pub fn allocation_for_year(config: &Config, pct: usize, year: usize) -> Option<Pence> {
+    per_head_for_year(config, pct, config.pcts[pct].allocation_per_head, year)
 }
 
-/// What the PCT pays in financial year `year` for PbR activity the model does not
+/// What PCT `pct` pays in financial year `year` for PbR activity the model does not
 /// simulate: the same per-head, growth and pro-rata rules as the allocation, so its
 /// share of the allocation is the same every year. `None` on overflow.
-pub fn unmodelled_pbr_for_year(config: &Config, year: usize) -> Option<Pence> {
-    per_head_for_year(config, config.pct.unmodelled_pbr_per_head, year)
+pub fn unmodelled_pbr_for_year(config: &Config, pct: usize, year: usize) -> Option<Pence> {
+    per_head_for_year(config, pct, config.pcts[pct].unmodelled_pbr_per_head, year)
 }
 
-fn per_head_for_year(config: &Config, base: Pence, year: usize) -> Option<Pence> {
+fn per_head_for_year(config: &Config, pct: usize, base: Pence, year: usize) -> Option<Pence> {
     // Growth compounds from the first reported year, rounded to the penny per head.
-    let per_head = base.0 as f64 * (1.0 + config.pct.allocation_growth).powi(year as i32);
+    let per_head = base.0 as f64 * (1.0 + config.pcts[pct].allocation_growth).powi(year as i32);
     let per_head = Pence(per_head.round() as i64);
-    let full = per_head.checked_mul(config.population())?;
+    let full = per_head.checked_mul(config.pct_population(pct))?;
     let fy = &config.calendar.years[year];
     Some(full.pro_rata(fy.first_day as u64, fy.end_day as u64, fy.days as u64))
 }
 
 /// Pays providers outside the model for the PbR activity it does not simulate.
-pub fn pay_unmodelled_pbr(ledger: &mut Ledger, amount: Pence) -> Result<(), LedgerError> {
-    ledger.post(Account::Pct, Account::External, amount)
+pub fn pay_unmodelled_pbr(ledger: &mut Ledger, pct: usize, amount: Pence) -> Result<(), LedgerError> {
+    ledger.post(Account::Pct(pct), Account::External, amount)
 }
 
-/// Pays the PCT its allocation.
-pub fn pay_allocation(ledger: &mut Ledger, amount: Pence) -> Result<(), LedgerError> {
-    ledger.post(Account::External, Account::Pct, amount)
+/// Pays PCT `pct` its allocation.
+pub fn pay_allocation(ledger: &mut Ledger, pct: usize, amount: Pence) -> Result<(), LedgerError> {
+    ledger.post(Account::External, Account::Pct(pct), amount)
 }

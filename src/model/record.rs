@@ -126,6 +126,25 @@ pub struct PracticeYear {
     pub diverted: u64,
 }
 
+/// One commissioner (PCT) in one year.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PctYear {
+    /// Its practices' registered patients.
+    pub population: u64,
+    pub allocation: Pence,
+    /// Everything it paid out in the year: per-case tariff, emergencies, primary care
+    /// and supplements for its own patients; block contracts, capital charges,
+    /// guarantee top-ups and assurance as a lead commissioner; freed-up resources.
+    pub spend: Pence,
+    /// Its ledger balance at year end (what it carries forward).
+    pub balance_end: Pence,
+    /// Its patients' referrals to hospital.
+    pub referrals: u64,
+    /// Its patients' RTT clock stops, and their total wait in days.
+    pub rtt_stops: u64,
+    pub rtt_sum_days: f64,
+}
+
 /// Something that changed the market, with when it happened.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MarketEvent {
@@ -242,10 +261,17 @@ pub struct YearRecord {
     pub providers: Vec<ProviderYear>,
     pub services: Vec<ServiceYear>,
     pub practices: Vec<PracticeYear>,
+    pub pcts: Vec<PctYear>,
 }
 
 impl YearRecord {
-    pub fn new(year_fraction: f64, providers: usize, service_lines: &[usize], practice_lists: &[u64]) -> Self {
+    pub fn new(
+        year_fraction: f64,
+        providers: usize,
+        service_lines: &[usize],
+        practice_lists: &[u64],
+        pct_populations: &[u64],
+    ) -> Self {
         Self {
             year_fraction,
             registered_population: practice_lists.iter().sum(),
@@ -302,6 +328,7 @@ impl YearRecord {
                 .iter()
                 .map(|&list_size| PracticeYear { list_size, ..Default::default() })
                 .collect(),
+            pcts: pct_populations.iter().map(|&population| PctYear { population, ..Default::default() }).collect(),
         }
     }
 
@@ -419,6 +446,15 @@ impl YearRecord {
             a.effort_months += b.effort_months;
             a.engagement_end = b.engagement_end;
             a.diverted += b.diverted;
+        }
+        for (a, b) in self.pcts.iter_mut().zip(&later.pcts) {
+            a.population = b.population;
+            a.allocation = Pence(a.allocation.0.saturating_add(b.allocation.0));
+            a.spend = Pence(a.spend.0.saturating_add(b.spend.0));
+            a.balance_end = b.balance_end;
+            a.referrals += b.referrals;
+            a.rtt_stops += b.rtt_stops;
+            a.rtt_sum_days += b.rtt_sum_days;
         }
     }
 }

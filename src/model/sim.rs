@@ -214,6 +214,10 @@ struct Books {
     topup: Vec<i128>,
     assurance: Vec<i128>,
     capital_charge: i128,
+    /// Per PCT: what came in (allocations, opening balance) and what it paid out,
+    /// tallied beside every posting so each PCT's account can be proved on its own.
+    pct_in: Vec<i128>,
+    pct_out: Vec<i128>,
 }
 
 /// The result of one replication.
@@ -253,6 +257,8 @@ pub(super) struct Replication<'m> {
     voice: Vec<super::voice::LineVoice>,
     voice_rng: Vec<Stream>,
     books: Books,
+    /// Each PCT's balance when the current year opened (after its allocation).
+    pct_open: Vec<i64>,
 }
 
 fn overflow() -> ModelError {
@@ -265,6 +271,19 @@ fn add(a: &mut Pence, b: Pence) -> Result<(), ModelError> {
 }
 
 impl<'m> Replication<'m> {
+    /// PCT `pct` pays `amount` to `to`, tallied for the per-PCT proof.
+    pub(super) fn pct_pays(&mut self, pct: usize, to: Account, amount: Pence) -> Result<(), ModelError> {
+        self.ledger.post(Account::Pct(pct), to, amount)?;
+        self.books.pct_out[pct] += amount.0 as i128;
+        Ok(())
+    }
+
+    /// The PCT of `practice`.
+    #[inline]
+    fn pct_of(&self, practice: usize) -> usize {
+        self.m.config.practices[practice].pct
+    }
+
     pub(super) fn new(m: &'m Model, seed: u64, rep: u64) -> Result<Self, ModelError> {
         let c = &m.config;
         let lists: Vec<WaitingList> = m
@@ -318,12 +337,13 @@ impl<'m> Replication<'m> {
                 .collect(),
         };
         let list_sizes: Vec<u64> = c.practices.iter().map(|p| p.list_size as u64).collect();
+        let pct_populations: Vec<u64> = (0..c.pcts.len()).map(|k| c.pct_population(k)).collect();
         let service_lines: Vec<usize> = m.services.iter().map(|s| s.line).collect();
         let years = c
             .calendar
             .years
             .iter()
-            .map(|y| YearRecord::new(y.fraction, c.providers.len(), &service_lines, &list_sizes))
+            .map(|y| YearRecord::new(y.fraction, c.providers.len(), &service_lines, &list_sizes, &pct_populations))
             .collect();
         let keys = (c.practices.len() * c.lines.len()) as u64;
         let mut r = Self {
@@ -371,7 +391,8 @@ impl<'m> Replication<'m> {
             emergency_sources,
             lists,
             patients: Patients::default(),
-            ledger: Ledger::new(c.providers.len(), c.practices.len()),
+            ledger: Ledger::new(c.pcts.len(), c.providers.len(), c.practices.len()),
+            pct_open: vec![0; c.pcts.len()],
             years,
             events: Vec::new(),
             year: None,
@@ -392,6 +413,8 @@ impl<'m> Replication<'m> {
                 supplement: vec![0; c.providers.len()],
                 topup: vec![0; c.providers.len()],
                 assurance: vec![0; c.providers.len()],
+                pct_in: vec![0; c.pcts.len()],
+                pct_out: vec![0; c.pcts.len()],
                 ..Default::default()
             },
         };
@@ -599,6 +622,7 @@ impl<'m> Replication<'m> {
         rec.providers[self.m.services[chosen.service].provider].referrals += 1;
         rec.services[chosen.service].referrals += 1;
         rec.practices[practice].referrals += 1;
+        rec.pcts[self.m.config.practices[practice].pct].referrals += 1;
     }
 
     /// A referral diverted by demand management: to the community service where it
@@ -640,7 +664,7 @@ impl<'m> Replication<'m> {
             }
             None if self.year.is_some() => {
                 let y = self.year.expect("checked");
-                self.ledger.post(Account::Pct, Account::External, pbc.primary_care_cost)?;
+                self.pct_pays(self.pct_of(practice), Account::External, pbc.primary_care_cost)?;
                 self.books.primary_care += pbc.primary_care_cost.0 as i128;
                 add(&mut self.years[y].primary_care_paid, pbc.primary_care_cost)?;
                 add(&mut self.years[y].practices[practice].spend, pbc.primary_care_cost)?;
@@ -780,6 +804,9 @@ impl<'m> Replication<'m> {
             pr.rtt_stops += 1;
             pr.rtt_sum_days += wait;
             pr.rtt_within_standard += u64::from(wait < RTT_STANDARD_DAYS);
+            let k = &mut rec.pcts[self.m.config.practices[p.practice as usize].pct];
+            k.rtt_stops += 1;
+            k.rtt_sum_days += wait;
             if self.m.config.voice.is_some() {
                 self.patient_voice(now, p.practice as usize, p.service as usize, wait, y)?;
             }
@@ -816,7 +843,9 @@ impl<'m> Replication<'m> {
         let provider = self.m.services[service].provider;
         self.books.activity[service][item as usize] += 1;
         let pbr = self.m.config.providers[provider].payment == Payment::Pbr;
-        let st = payment::settle_activity(&mut self.ledger, &self.m.prices, service, provider, item, pbr)?;
+        let pct = self.pct_of(p.practice as usize);
+        let st = payment::settle_activity(&mut self.ledger, &self.m.prices, pct, service, provider, item, pbr)?;
+        self.books.pct_out[pct] += st.tariff.0 as i128;
         let value = self.m.prices.price(service, item);
         let rec = &mut self.years[y];
         let pr = &mut rec.providers[provider];
@@ -844,7 +873,7 @@ impl<'m> Replication<'m> {
         // A practice's shadow spend is its patients' activity at PbR prices, whatever
         // the contract: it is what an indicative budget is measured against.
         add(&mut rec.practices[p.practice as usize].spend, value)?;
-        self.activity_levers(now, y, service, provider, item, st.tariff)
+        self.activity_levers(now, y, pct, service, provider, item, st.tariff)
     }
 
     fn first_done(&mut self, now: f64, pid: u32) -> Result<(), ModelError> {
@@ -958,7 +987,7 @@ impl<'m> Replication<'m> {
         };
         let pbr = self.m.config.providers[provider].payment == Payment::Pbr;
         let paid = if pbr { price } else { Pence::ZERO };
-        self.ledger.post(Account::Pct, Account::Provider(provider), paid)?;
+        self.pct_pays(self.pct_of(p.practice as usize), Account::Provider(provider), paid)?;
         self.ledger.post(Account::Provider(provider), Account::External, e.marginal_cost)?;
         self.books.emergency_income[provider] += paid.0 as i128;
         self.books.emergency_cost[provider] += e.marginal_cost.0 as i128;
@@ -1107,7 +1136,9 @@ impl<'m> Replication<'m> {
         add(&mut self.years[y].providers[p].fixed_cost_relief, relief)?;
         if let Payment::Block { annual } = c.providers[p].payment {
             let block = annual.pro_rata(lo, hi, days);
-            payment::pay_block(&mut self.ledger, p, block)?;
+            let lead = c.providers[p].commissioner;
+            payment::pay_block(&mut self.ledger, lead, p, block)?;
+            self.books.pct_out[lead] += block.0 as i128;
             self.books.block[p] += block.0 as i128;
             add(&mut self.years[y].block_paid, block)?;
             add(&mut self.years[y].providers[p].block_income, block)?;
@@ -1132,21 +1163,38 @@ impl<'m> Replication<'m> {
         for p in &mut self.providers {
             p.emergency_this_year = 0;
         }
-        let amount = payment::allocation_for_year(&self.m.config, y).ok_or(ModelError::AllocationOverflow)?;
-        payment::pay_allocation(&mut self.ledger, amount)?;
-        self.books.allocation += amount.0 as i128;
-        self.years[y].allocation = amount;
-        let unmodelled = payment::unmodelled_pbr_for_year(&self.m.config, y).ok_or(ModelError::AllocationOverflow)?;
-        payment::pay_unmodelled_pbr(&mut self.ledger, unmodelled)?;
-        self.books.unmodelled_pbr += unmodelled.0 as i128;
-        self.years[y].unmodelled_pbr_paid = unmodelled;
-        if y == 0 {
-            // The balance the PCT brings into the first reported year.
-            let opening = self.m.config.pct.opening_balance;
-            let (from, to) =
-                if opening >= 0 { (Account::External, Account::Pct) } else { (Account::Pct, Account::External) };
-            self.ledger.post(from, to, Pence(opening.abs()))?;
-            self.books.allocation += opening as i128;
+        for k in 0..self.m.config.pcts.len() {
+            let amount = payment::allocation_for_year(&self.m.config, k, y).ok_or(ModelError::AllocationOverflow)?;
+            payment::pay_allocation(&mut self.ledger, k, amount)?;
+            self.books.allocation += amount.0 as i128;
+            self.books.pct_in[k] += amount.0 as i128;
+            add(&mut self.years[y].allocation, amount)?;
+            self.years[y].pcts[k].allocation = amount;
+            if y == 0 {
+                // The balance the PCT brings into the first reported year.
+                let opening = self.m.config.pcts[k].opening_balance;
+                let (from, to) = if opening >= 0 {
+                    (Account::External, Account::Pct(k))
+                } else {
+                    (Account::Pct(k), Account::External)
+                };
+                self.ledger.post(from, to, Pence(opening.abs()))?;
+                self.books.allocation += opening as i128;
+                self.books.pct_in[k] += opening as i128;
+            }
+            // The year's spend is measured from the last year-end snapshot (or the
+            // opening balance), so payments made between the two (a PBC settlement)
+            // count in this year.
+            self.pct_open[k] = match y.checked_sub(1) {
+                Some(prev) => self.years[prev].pcts[k].balance_end.0,
+                None => self.ledger.balance(Account::Pct(k)).0 - amount.0,
+            };
+            let unmodelled =
+                payment::unmodelled_pbr_for_year(&self.m.config, k, y).ok_or(ModelError::AllocationOverflow)?;
+            payment::pay_unmodelled_pbr(&mut self.ledger, k, unmodelled)?;
+            self.books.unmodelled_pbr += unmodelled.0 as i128;
+            self.books.pct_out[k] += unmodelled.0 as i128;
+            add(&mut self.years[y].unmodelled_pbr_paid, unmodelled)?;
         }
         if let (Some(pbc), Some(state)) = (&self.m.config.pbc, &mut self.pbc) {
             let previous: Option<Vec<i64>> =
@@ -1167,13 +1215,17 @@ impl<'m> Replication<'m> {
     fn settle_pbc(&mut self, now: f64, y: usize) -> Result<(), ModelError> {
         let (Some(pbc), Some(state)) = (&self.m.config.pbc, &mut self.pbc) else { return Ok(()) };
         let spend: Vec<i64> = self.years[y].practices.iter().map(|p| p.spend.0).collect();
-        let pct_balance = self.ledger.balance(Account::Pct).0;
+        // Scenarios with PBC have one PCT (validated), so its balance is the one the
+        // deficit rule looks at.
+        let pct_balance = self.ledger.balance(Account::Pct(0)).0;
         let settlements = state.settle(pbc, &spend, pct_balance);
         let community = pbc.community_provider;
         let mut reinvested = 0i64;
         for (p, s) in settlements.iter().enumerate() {
             let paid = Pence(s.paid);
-            self.ledger.post(Account::Pct, Account::Practice(p), paid)?;
+            let pct = self.m.config.practices[p].pct;
+            self.ledger.post(Account::Pct(pct), Account::Practice(p), paid)?;
+            self.books.pct_out[pct] += s.paid as i128;
             // Freed-up resources must be reinvested in services for patients.
             let to = community.map_or(Account::External, Account::Provider);
             self.ledger.post(Account::Practice(p), to, paid)?;
@@ -1345,7 +1397,15 @@ impl<'m> Replication<'m> {
             pr.open_end = self.providers[p].open;
         }
         rec.ledger_imbalance_pence = i64::try_from(self.ledger.imbalance()).unwrap_or(i64::MAX);
-        rec.pct_balance_end = self.ledger.balance(Account::Pct);
+        let mut total = Pence::ZERO;
+        for (k, py) in rec.pcts.iter_mut().enumerate() {
+            let end = self.ledger.balance(Account::Pct(k));
+            py.balance_end = end;
+            // Opening balance + allocation − closing balance: everything paid out.
+            py.spend = Pence(self.pct_open[k].saturating_add(py.allocation.0).saturating_sub(end.0));
+            total = Pence(total.0.saturating_add(end.0));
+        }
+        rec.pct_balance_end = total;
     }
 
     /// The end-of-run proofs: the ledger balances and agrees with the activity that
@@ -1403,9 +1463,17 @@ impl<'m> Replication<'m> {
             - assurance
             - b.capital_charge
             - b.unmodelled_pbr;
-        let pct = self.ledger.balance(Account::Pct).0 as i128;
+        let pcts = &m.config.pcts;
+        let pct: i128 = (0..pcts.len()).map(|k| self.ledger.balance(Account::Pct(k)).0 as i128).sum();
         if pct != pct_expected {
             return fail(format!("PCT balance {pct}p, allocation less payments implies {pct_expected}p"));
+        }
+        // Each PCT on its own: what came in less what it was tallied as paying.
+        for k in 0..pcts.len() {
+            let (got, want) = (self.ledger.balance(Account::Pct(k)).0 as i128, b.pct_in[k] - b.pct_out[k]);
+            if got != want {
+                return fail(format!("PCT {k} balance {got}p, its allocation less its payments implies {want}p"));
+            }
         }
         for p in 0..m.config.practices.len() {
             if self.ledger.balance(Account::Practice(p)) != Pence::ZERO {

@@ -17,8 +17,9 @@ use crate::model::{
 
 use super::diagnostic::KeyPath;
 use super::schema::{
-    BudgetMethod as BudgetMethodSpec, ChoicePolicy as PolicySpec, DeficitRule as DeficitRuleSpec, GeneratePractices,
-    HistoricBase, IsoDate, LeversSpec, PaymentSpec, PeriodSpec, ProviderKindSpec, Scenario, ServiceSpec, TriggerSpec,
+    BudgetMethod as BudgetMethodSpec, ChoicePolicy as PolicySpec, DeficitRule as DeficitRuleSpec, GeneratePcts,
+    GeneratePractices, HistoricBase, IsoDate, LeversSpec, PaymentSpec, PeriodSpec, ProviderKindSpec, Scenario,
+    ServiceSpec, TriggerSpec,
 };
 use super::validate::{Problem, to_sampler};
 
@@ -53,6 +54,7 @@ pub fn generate_practices(g: &GeneratePractices) -> Vec<Practice> {
                 y_km: r * theta.sin(),
                 referral_multiplier: mult,
                 need_weight: 1.0,
+                pct: 0,
             }
         })
         .collect()
@@ -98,6 +100,7 @@ pub fn build(s: &Scenario) -> Result<Config, Vec<Problem>> {
             y_km: p.y_km,
             referral_multiplier: p.referral_multiplier,
             need_weight: p.need_weight,
+            pct: 0,
         });
     }
     let mut lines = Vec::new();
@@ -200,6 +203,7 @@ pub fn build(s: &Scenario) -> Result<Config, Vec<Problem>> {
         providers.push(Provider {
             name: p.name.clone(),
             kind: kind(p.kind),
+            commissioner: 0,
             x_km: p.x_km,
             y_km: p.y_km,
             mff_e5: (p.mff * 100_000.0).round() as u64,
@@ -270,6 +274,7 @@ pub fn build(s: &Scenario) -> Result<Config, Vec<Problem>> {
             window_days: s.choice.published_wait.window_days,
             lag_days: s.choice.published_wait.lag_days,
         },
+        max_candidates: s.choice.max_candidates.map(|k| k as usize),
     };
     let emergency = match &s.emergency {
         None => None,
@@ -360,23 +365,69 @@ pub fn build(s: &Scenario) -> Result<Config, Vec<Problem>> {
     if !problems.is_empty() {
         return Err(problems);
     }
-    Ok(Config {
-        calendar,
-        pct: Pct {
-            name: s.pct.name.clone(),
-            allocation_per_head,
-            allocation_growth: s.pct.allocation_growth,
-            opening_balance: (s.pct.opening_balance_gbp * 100.0).round() as i64,
-            unmodelled_pbr_per_head,
-        },
-        practices,
-        lines,
-        providers,
-        choice,
-        emergency,
-        pbc,
-        voice,
-    })
+    let pct = Pct {
+        name: s.pct.name.clone(),
+        allocation_per_head,
+        allocation_growth: s.pct.allocation_growth,
+        opening_balance: (s.pct.opening_balance_gbp * 100.0).round() as i64,
+        unmodelled_pbr_per_head,
+    };
+    let (pcts, practices, providers) = match &s.pcts {
+        None => (vec![pct], practices, providers),
+        Some(ps) => tile(s, &ps.generate, pct, practices, providers),
+    };
+    Ok(Config { calendar, pcts, practices, lines, providers, choice, emergency, pbc, voice })
+}
+
+/// Lays `g.count` copies of the economy (one PCT, its practices, its providers) on a
+/// grid `g.spacing_km` apart, centred on (0, 0). Tile `i` (numbered from 1 in names)
+/// is PCT `i`, commissioner of its own copy of each provider. Generated practices are
+/// re-drawn per tile (seed + i) so PCTs differ; listed practices are copied.
+fn tile(
+    s: &Scenario,
+    g: &GeneratePcts,
+    pct: Pct,
+    practices: Vec<Practice>,
+    providers: Vec<Provider>,
+) -> (Vec<Pct>, Vec<Practice>, Vec<Provider>) {
+    let n = g.count as usize;
+    let columns = g.columns.map_or_else(|| (n as f64).sqrt().ceil() as usize, |c| c as usize).max(1);
+    let rows = n.div_ceil(columns);
+    let generated = s.practices.generate.as_ref().map_or(0, |p| p.count as usize);
+    let (mut all_pcts, mut all_practices, mut all_providers) =
+        (Vec::with_capacity(n), Vec::with_capacity(n * practices.len()), Vec::with_capacity(n * providers.len()));
+    for i in 0..n {
+        let (col, row) = (i % columns, i / columns);
+        let dx = (col as f64 - (columns - 1) as f64 / 2.0) * g.spacing_km;
+        let dy = (row as f64 - (rows - 1) as f64 / 2.0) * g.spacing_km;
+        let tag = format!("{:03}", i + 1);
+        all_pcts.push(Pct { name: format!("{} {tag}", pct.name), ..pct.clone() });
+        let drawn = match &s.practices.generate {
+            Some(pg) if i > 0 => {
+                generate_practices(&GeneratePractices { seed: pg.seed.wrapping_add(i as u64), ..pg.clone() })
+            }
+            _ => practices[..generated].to_vec(),
+        };
+        for p in drawn.into_iter().chain(practices[generated..].iter().cloned()) {
+            all_practices.push(Practice {
+                name: format!("{tag}_{}", p.name),
+                x_km: p.x_km + dx,
+                y_km: p.y_km + dy,
+                pct: i,
+                ..p
+            });
+        }
+        for p in &providers {
+            all_providers.push(Provider {
+                name: format!("{tag}_{}", p.name),
+                x_km: p.x_km + dx,
+                y_km: p.y_km + dy,
+                commissioner: i,
+                ..p.clone()
+            });
+        }
+    }
+    (all_pcts, all_practices, all_providers)
 }
 
 fn ppm(x: f64) -> u64 {

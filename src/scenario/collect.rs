@@ -12,19 +12,20 @@ use serde::de::DeserializeOwned;
 
 use super::diagnostic::{KeyPath, Seg};
 use super::schema::{
-    CalibrationSpec, ChoiceSpec, EmergencySpec, GeneratePractices, PbcSpec, PctSpec, PracticeSpec, ProviderSpec,
-    ServiceLineSpec, ServiceSpec, Simulation, VoiceSpec,
+    CalibrationSpec, ChoiceSpec, EmergencySpec, GeneratePractices, PbcSpec, PctSpec, PctsSpec, PracticeSpec,
+    ProviderSpec, ServiceLineSpec, ServiceSpec, Simulation, VoiceSpec,
 };
 
 /// At most this many unknown keys are removed from one part before giving up on it.
 const MAX_RETRIES: usize = 64;
 
 /// The top-level keys of a scenario, and which are required.
-const TOP: [(&str, bool); 12] = [
+const TOP: [(&str, bool); 13] = [
     ("extends", false),
     ("description", false),
     ("simulation", true),
     ("pct", true),
+    ("pcts", false),
     ("practices", true),
     ("service_lines", true),
     ("providers", true),
@@ -131,6 +132,7 @@ pub fn errors(root: &toml::Table) -> Vec<Error> {
     section("extends", part::<String>, &mut errors);
     section("simulation", part::<Simulation>, &mut errors);
     section("pct", part::<PctSpec>, &mut errors);
+    section("pcts", part::<PctsSpec>, &mut errors);
     section("choice", part::<ChoiceSpec>, &mut errors);
     section("emergency", part::<EmergencySpec>, &mut errors);
     section("pbc", part::<PbcSpec>, &mut errors);

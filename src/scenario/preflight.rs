@@ -48,11 +48,12 @@ fn flows(model: &Model) -> Vec<(f64, KeyPath)> {
             flows.push((MARGIN * years * volume * (price + cost), at));
         }
     }
-    let growth = (1.0 + c.pct.allocation_growth.max(0.0)).powf(years);
-    flows.push((
-        years * growth * population * c.pct.allocation_per_head.0 as f64 + c.pct.opening_balance.unsigned_abs() as f64,
-        root.key("pct").key("allocation_per_head_gbp"),
-    ));
+    // Every PCT is built from the one `[pct]` table: the largest figures bound them all.
+    let most = |f: fn(&crate::model::Pct) -> f64| c.pcts.iter().map(f).fold(0.0, f64::max);
+    let growth = (1.0 + most(|p| p.allocation_growth)).powf(years);
+    let per_head = most(|p| p.allocation_per_head.0.max(p.unmodelled_pbr_per_head.0) as f64);
+    let opening: f64 = c.pcts.iter().map(|p| p.opening_balance.unsigned_abs() as f64).sum();
+    flows.push((years * growth * population * per_head + opening, root.key("pct").key("allocation_per_head_gbp")));
     for (p, provider) in c.providers.iter().enumerate() {
         let at = root.key("providers").index(p);
         flows.push((years * provider.fixed_cost.0 as f64, at.key("fixed_cost_gbp")));

@@ -25,6 +25,9 @@ pub struct Scenario {
     pub description: String,
     pub simulation: Simulation,
     pub pct: PctSpec,
+    /// Several PCTs generated from the one above; absent means a single PCT.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pcts: Option<PctsSpec>,
     pub practices: Practices,
     pub service_lines: Vec<ServiceLineSpec>,
     pub providers: Vec<ProviderSpec>,
@@ -443,6 +446,10 @@ pub struct ChoiceSpec {
     pub utility: UtilitySpec,
     #[serde(default)]
     pub published_wait: PublishedWaitSpec,
+    /// Only this many nearest providers per (practice, service line) are candidates;
+    /// absent means every provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_candidates: Option<u32>,
 }
 
 impl Default for ChoiceSpec {
@@ -452,6 +459,7 @@ impl Default for ChoiceSpec {
             offered_share: defaults::offered_share(),
             utility: UtilitySpec::default(),
             published_wait: PublishedWaitSpec::default(),
+            max_candidates: None,
         }
     }
 }
@@ -621,6 +629,30 @@ pub struct PctSpec {
     /// a GP, ...), in pounds; paid to providers outside the model's accounts.
     #[serde(default)]
     pub unmodelled_pbr_per_head_gbp: f64,
+}
+
+/// Several commissioners.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PctsSpec {
+    pub generate: GeneratePcts,
+}
+
+/// `count` copies of the scenario's health economy (its `[pct]`, practices and
+/// providers: a *tile*) laid out on a square grid, so that a whole country is a few
+/// lines of parameters. Tile `i` has its own PCT and practices (generated practices are
+/// re-drawn with seed `practices.generate.seed + i`, so tiles differ) and its own copy
+/// of every provider, which is shared: patients of any PCT may choose it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeneratePcts {
+    pub count: u32,
+    /// Tiles per row; default the smallest square that holds `count`.
+    #[serde(default)]
+    pub columns: Option<u32>,
+    /// Distance between neighbouring tiles' centres.
+    #[serde(default = "defaults::pct_spacing_km")]
+    pub spacing_km: f64,
 }
 
 /// GP practices: generated, listed, or both.
@@ -960,6 +992,11 @@ pub mod defaults {
     }
     pub fn list_size_min() -> u32 {
         1000
+    }
+    /// About 30 km between PCT centres: England's 130,000 km² over 152 PCTs is about
+    /// 850 km² each (ASSUMPTION: a square grid).
+    pub fn pct_spacing_km() -> f64 {
+        30.0
     }
     pub fn radius_km() -> f64 {
         10.0

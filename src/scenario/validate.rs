@@ -164,6 +164,31 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         "an amount in pounds in [-1e13, 1e13]",
     );
 
+    if let Some(ps) = &s.pcts {
+        let at = root.key("pcts").key("generate");
+        let g = &ps.generate;
+        c.count(at.key("count"), g.count as u64, 1, 10_000);
+        if let Some(cols) = g.columns {
+            c.count(at.key("columns"), cols as u64, 1, 10_000);
+        }
+        c.range(at.key("spacing_km"), g.spacing_km, 0.0, 1e4, "a distance in km in [0, 1e4]");
+        // Practice-based commissioning settles against one PCT's balance and sends
+        // reinvestment to one community provider; the patient's voice counts one
+        // population. Neither is defined for several PCTs yet.
+        for (present, what) in [(s.pbc.is_some(), "[pbc]"), (s.voice.is_some(), "[voice]")] {
+            if present {
+                c.push(
+                    at.clone(),
+                    format!("{what} cannot be combined with several PCTs yet"),
+                    Some(format!("remove {what}, or remove [pcts.generate] to model one PCT")),
+                );
+            }
+        }
+    }
+    if let Some(k) = s.choice.max_candidates {
+        c.count(root.key("choice").key("max_candidates"), k as u64, 1, 1_000_000);
+    }
+
     let pr = root.key("practices");
     if let Some(g) = &s.practices.generate {
         let gp = pr.key("generate");

@@ -24,6 +24,7 @@ mod levers;
 mod market;
 mod model;
 mod pbc;
+mod pcts;
 mod queueing;
 mod reliability;
 mod report;

@@ -178,6 +178,11 @@ fn every_shipped_scenario_balances_its_books() {
             continue;
         }
         let rel = format!("scenarios/{}", path.file_name().unwrap().to_string_lossy());
+        // The 0.3× and full England scenarios are the same economy as england-0.1.toml,
+        // larger: minutes of CPU that add nothing here (docs/performance.md runs them).
+        if rel == "scenarios/england.toml" || rel == "scenarios/england-0.3.toml" {
+            continue;
+        }
         let m = model(&rel);
         let results = run(&m, 1, 1);
         assert!(system_values(&m, &results, "all", "ledger_imbalance_pence").iter().all(|&x| x == 0.0), "{rel}");

@@ -83,10 +83,14 @@ fn clip(a: (u64, u64), b: (u64, u64)) -> (u64, u64) {
 impl Replication<'_> {
     /// The levers on one completed, paid unit of elective activity at time `now`: the
     /// supplement on its price, and its income toward the guarantee and assurance.
+    // The unit of activity's coordinates (who pays, where, what): a struct would only
+    // be built to be taken apart again.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn activity_levers(
         &mut self,
         now: f64,
         y: usize,
+        pct: usize,
         service: usize,
         provider: usize,
         item: Item,
@@ -104,7 +108,8 @@ impl Replication<'_> {
                     levers::unit_supplement(self.m.prices.price(service, item), s.rate_ppm).ok_or_else(overflow)?;
                 supplement = levers::capped(unit, state.supplement_paid, s.cap);
                 if supplement.0 > 0 {
-                    self.ledger.post(Account::Pct, Account::Provider(provider), supplement)?;
+                    self.ledger.post(Account::Pct(pct), Account::Provider(provider), supplement)?;
+                    self.books.pct_out[pct] += supplement.0 as i128;
                     add(&mut state.supplement_paid, supplement)?;
                     self.books.supplement[provider] += supplement.0 as i128;
                     add(&mut self.years[y].providers[provider].supplement_income, supplement)?;
@@ -134,7 +139,7 @@ impl Replication<'_> {
         if charge.0 == 0 {
             return Ok(());
         }
-        self.ledger.post(Account::Pct, Account::External, charge)?;
+        self.pct_pays(c.providers[p].commissioner, Account::External, charge)?;
         self.books.capital_charge += charge.0 as i128;
         add(&mut self.years[month.year].providers[p].capital_charge, charge)
     }
@@ -194,7 +199,7 @@ impl Replication<'_> {
             st.period_income = Pence::ZERO;
             let topup = levers::topup(floor, income);
             if topup.0 > 0 {
-                self.ledger.post(Account::Pct, Account::Provider(p), topup)?;
+                self.pct_pays(self.m.config.providers[p].commissioner, Account::Provider(p), topup)?;
             }
             self.books.topup[p] += topup.0 as i128;
             let pr = &mut self.years[y].providers[p];
@@ -221,7 +226,7 @@ impl Replication<'_> {
             st.assurance_spells = 0;
             let (paid, exposure) = levers::assurance_due(a, days, year_days, spells).ok_or_else(overflow)?;
             if paid.0 > 0 {
-                self.ledger.post(Account::Pct, Account::Provider(p), paid)?;
+                self.pct_pays(self.m.config.providers[p].commissioner, Account::Provider(p), paid)?;
             }
             self.books.assurance[p] += paid.0 as i128;
             let pr = &mut self.years[y].providers[p];

@@ -30,7 +30,7 @@ fn an_untouched_replication_proves_its_books() {
 fn a_payment_the_activity_does_not_explain_is_caught() {
     let m = model();
     let mut r = Replication::new(&m, 1, 0).unwrap();
-    r.ledger.post(Account::Pct, Account::Provider(0), Pence(1)).unwrap();
+    r.ledger.post(Account::Pct(0), Account::Provider(0), Pence(1)).unwrap();
     let what = invariant(r.run());
     assert!(what.contains("provider 0 balance"), "{what}");
 }
