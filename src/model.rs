@@ -29,6 +29,7 @@ pub use config::{
     MarginalRate, Payment, Pbc, Pct, Practice, Provider, ProviderKind, Publish, Quality, Resource, Service,
     ServiceLine, Utility,
 };
+pub use gp::default_policy as default_referral_policy;
 pub use levers::{Active, Assurance, Capital, Entry, Floor, Guarantee, Levers, Period, Supplement, Volume, Window};
 pub use money::Pence;
 pub use record::{MarketEvent, MarketEventKind, PctYear, PracticeYear, ProviderYear, ServiceYear, YearRecord};
@@ -55,6 +56,9 @@ pub enum ModelError {
     Ledger(#[from] ledger::LedgerError),
     #[error("invariant violated: {0}")]
     Invariant(String),
+    /// A custom referral policy ([`Model::with_referral_policy`]) gave no probability.
+    #[error("{0}")]
+    ReferralPolicy(String),
 }
 
 /// A built model: the configuration plus the tables derived from it once, shared
@@ -80,6 +84,18 @@ impl Model {
     /// Builds the derived tables and checks what only the model can check: every
     /// service line that practices refer on has a provider, and every price fits.
     pub fn new(config: Config) -> Result<Self, ModelError> {
+        Self::with_referral_policy(config, gp::default_policy)
+    }
+
+    /// As [`Model::new`], with the GP's referral decision given by `policy`: the
+    /// probability that a practice refers an episode of a service line, in place of the
+    /// scenario's `referral_probability × referral_multiplier`. It is evaluated once per
+    /// (practice, line) here, so it may be as elaborate as you like; see
+    /// `examples/referral_policy.rs`.
+    pub fn with_referral_policy(
+        config: Config,
+        policy: impl Fn(&Practice, &ServiceLine) -> f64,
+    ) -> Result<Self, ModelError> {
         if config.pcts.is_empty() {
             return Err(ModelError::Invariant("an economy needs at least one PCT".into()));
         }
@@ -101,7 +117,7 @@ impl Model {
                 p.services.iter().enumerate().map(move |(within, s)| ServiceRef { provider, line: s.line, within })
             })
             .collect();
-        let gp = Gp::new(&config);
+        let gp = Gp::with_policy(&config, &policy).map_err(ModelError::ReferralPolicy)?;
         let choice = Choice::new(&config, &services);
         for (l, line) in config.lines.iter().enumerate() {
             let refers = line.incidence_per_1000 > 0.0

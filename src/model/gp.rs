@@ -9,7 +9,7 @@
 
 use rand::RngExt;
 
-use super::config::Config;
+use super::config::{Config, Practice, ServiceLine};
 
 /// What the GP does with an episode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,15 +27,29 @@ pub struct Gp {
 
 impl Gp {
     pub fn new(config: &Config) -> Self {
+        Self::with_policy(config, &default_policy).expect("the default policy is always a probability")
+    }
+
+    /// The table from a referral policy: the probability that a practice refers an
+    /// episode of a service line, evaluated once per (practice, line) when the model is
+    /// built, so a custom policy costs nothing per event. Results are clamped to
+    /// [0, 1]; a policy that returns NaN or an infinity is an error naming the pair.
+    pub fn with_policy(config: &Config, policy: &dyn Fn(&Practice, &ServiceLine) -> f64) -> Result<Self, String> {
         let lines = config.lines.len();
-        let probability = config
-            .practices
-            .iter()
-            .flat_map(|p| {
-                config.lines.iter().map(move |l| (l.referral_probability * p.referral_multiplier).clamp(0.0, 1.0))
-            })
-            .collect();
-        Self { lines, probability }
+        let mut probability = Vec::with_capacity(config.practices.len() * lines);
+        for p in &config.practices {
+            for l in &config.lines {
+                let x = policy(p, l);
+                if !x.is_finite() {
+                    return Err(format!(
+                        "the referral policy gave {x} for practice `{}` and service line `{}`; expected a probability",
+                        p.name, l.name
+                    ));
+                }
+                probability.push(x.clamp(0.0, 1.0));
+            }
+        }
+        Ok(Self { lines, probability })
     }
 
     /// The probability that `practice` refers an episode of `line`.
@@ -53,4 +67,10 @@ impl Gp {
             Decision::TreatInPrimaryCare
         }
     }
+}
+
+/// The scenario's own rule: the line's referral probability × the practice's referral
+/// multiplier (the table above clamps it to 1).
+pub fn default_policy(practice: &Practice, line: &ServiceLine) -> f64 {
+    line.referral_probability * practice.referral_multiplier
 }

@@ -168,3 +168,24 @@ fn cumulative(years: &[pbrsim::model::YearRecord], upto: &pbrsim::model::YearRec
     }
     total
 }
+
+/// A custom referral policy through the public API: the default policy reproduces
+/// `Model::new` exactly, a policy of "never refer" gives no referrals, and a policy that
+/// returns no probability is refused with the practice and line named.
+#[test]
+fn a_custom_referral_policy_replaces_the_gp_decision() {
+    use pbrsim::model::{Model, default_referral_policy};
+    let loaded = pbrsim::scenario::load(&crate::common::repo("tests/data/small.toml")).unwrap();
+    let same = Model::with_referral_policy(loaded.config().unwrap(), default_referral_policy).unwrap();
+    let base = Model::new(loaded.config().unwrap()).unwrap();
+    let referrals = |m: &Model| crate::common::system_values(m, &crate::common::run(m, 3, 2), "all", "referrals");
+    assert_eq!(referrals(&same), referrals(&base));
+    let never = Model::with_referral_policy(loaded.config().unwrap(), |_, _| 0.0).unwrap();
+    assert!(referrals(&never).iter().all(|&x| x == 0.0));
+    let halved =
+        Model::with_referral_policy(loaded.config().unwrap(), |p, l| 0.5 * default_referral_policy(p, l)).unwrap();
+    let (h, b) = (referrals(&halved), referrals(&base));
+    assert!(h.iter().zip(&b).all(|(h, b)| h < b), "{h:?} vs {b:?}");
+    let err = Model::with_referral_policy(loaded.config().unwrap(), |_, _| f64::NAN).unwrap_err();
+    assert!(err.to_string().contains("referral policy gave NaN for practice"), "{err}");
+}
