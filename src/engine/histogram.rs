@@ -1,5 +1,5 @@
-//! Fixed-width histogram for non-negative values (waits in days), so that percentiles
-//! can be reported without keeping one number per patient. Memory is fixed whatever
+//! Fixed-width histogram for non-negative values (durations, say), so that percentiles
+//! can be reported without keeping every observation. Memory is fixed whatever
 //! the number of observations; the mean is kept exactly from the running sum.
 
 /// A histogram with `bins` bins of `width` from zero and one overflow bin.
