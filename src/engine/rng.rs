@@ -27,8 +27,8 @@ fn mix(mut z: u64) -> u64 {
 
 /// The stream for `(seed, replication, process, index)`.
 ///
-/// `process` names a kind of randomness (arrivals, referral decisions, service times
-/// ...) and `index` an instance of it (a practice, a queue ...). The caller owns the
+/// `process` names a kind of randomness (arrivals, routing decisions, service times
+/// ...) and `index` an instance of it (a source, a queue ...). The caller owns the
 /// numbering; it must stay stable across versions for results to stay reproducible.
 pub fn stream(seed: u64, replication: u64, process: u64, index: u64) -> Stream {
     // Distinct salts per position and a rotation keep the fold order-sensitive:
