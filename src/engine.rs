@@ -7,12 +7,14 @@
 
 mod dist;
 mod histogram;
+mod prefetch;
 mod queue;
 mod rng;
 mod station;
 
 pub use dist::{DistError, Sampler, short};
 pub use histogram::Histogram;
+pub use prefetch::{prefetch, prefetch_range};
 pub use queue::{EventQueue, ScheduleError};
 pub use rng::{Stream, stream};
 pub use station::Station;

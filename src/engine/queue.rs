@@ -4,7 +4,9 @@
 //! order total and ties FIFO, so a run never depends on how a heap happens to break
 //! ties. Time is an `f64` number of days, but it is never compared with `partial_cmp`:
 //! a finite, non-negative `f64` has a bit pattern that orders exactly like its value,
-//! so the key is the pair of integers `(time.to_bits(), seq)`.
+//! so the key is the pair of integers `(time.to_bits(), seq)`. Most pending events are
+//! stored without their sequence number (see [`EventQueue`] for why the order is still
+//! exact), in 16 bytes for an 8-byte event.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -31,6 +33,15 @@ impl<E> Entry<E> {
     fn key(&self) -> (u64, u64) {
         (self.time_bits, self.seq)
     }
+}
+
+/// An event in a bucket of the ring: its time only. Within a bucket, events of equal
+/// time sit in the order they were scheduled (see [`EventQueue`]), which stands in for
+/// the sequence number.
+#[derive(Clone, Copy)]
+struct Timed<E> {
+    time_bits: u64,
+    event: E,
 }
 
 impl<E> PartialEq for Entry<E> {
@@ -62,27 +73,129 @@ const RING: u64 = 8192;
 /// Invariant: `now` never decreases, and every pending event is at a time `>= now`.
 ///
 /// Events are kept by bucket of an eighth of a day (time is in days; "day" below means
-/// a bucket): the current bucket's events in a binary heap (`near`), each of the next
-/// `RING` buckets' in an unsorted Vec (a push is an append), and anything further
-/// ahead in a second heap (`far`). When the
-/// current day is exhausted the next non-empty bucket becomes the heap (heapified in
-/// linear time). Pops come out in exactly the order of one global heap on
-/// `(time, seq)`, since a day's events are all in `near` before any is popped, but the
-/// heap that does the work holds one day's events (about 1/500 of the pending set in a
-/// large model), so it stays in cache.
+/// a bucket). Each of the next `RING` buckets is an unsorted Vec (scheduling is an
+/// append); anything further ahead waits in a heap (`far`). When the current bucket is
+/// exhausted, the next non-empty one is sorted once (descending, so that taking the
+/// earliest is a `Vec::pop`) and becomes `current`. An event scheduled into the current
+/// bucket after it was sorted goes into a small heap (`late`), and a pop takes the
+/// earlier of the two heads. The per-event work is a comparison of two heads instead
+/// of a heap pop over millions of entries, and sorting a bucket is a cache-friendly
+/// pass over contiguous memory.
+///
+/// Pops come out in exactly the order of one global heap on `(time, seq)`, although a
+/// bucket's entries carry no sequence number, because a bucket's Vec is always in
+/// sequence order among events of equal time:
+///
+/// - far events enter a bucket when it first comes inside the window, in `(time, seq)`
+///   order, before anything can be appended to it directly (an event is appended only
+///   when its bucket is inside the window, which is later, so its sequence is larger);
+/// - appended events arrive in sequence order.
+///
+/// So a stable sort on time alone (of the reversed Vec, descending) puts the smallest
+/// sequence of each time last, where `pop` takes it. Every `late` event was scheduled
+/// after `current` was sorted, so on a tie of times `current` goes first.
+///
+/// Because the current bucket is sorted, the next events are known in advance:
+/// [`EventQueue::lookahead`] lets a model prefetch what those events will touch.
 pub struct EventQueue<E> {
-    near: BinaryHeap<Entry<E>>,
-    ring: Vec<Vec<Entry<E>>>,
+    /// The current bucket, sorted by descending time: the earliest event is last.
+    current: Vec<Timed<E>>,
+    /// Events scheduled into the current bucket after it was sorted.
+    late: BinaryHeap<Entry<E>>,
+    ring: Vec<Vec<Timed<E>>>,
     far: BinaryHeap<Entry<E>>,
-    /// The day `near` holds.
+    /// The bucket `current` holds.
     day: u64,
     /// Events in `ring`.
     in_ring: usize,
     seq: u64,
     now: f64,
+    scratch: Scratch,
 }
 
-impl<E> Default for EventQueue<E> {
+/// Below this many events a bucket is sorted by comparison; above it, by distribution.
+const DISTRIBUTE_FROM: usize = 64;
+/// Sub-buckets within a region above this size are sorted by comparison rather than
+/// insertion (guards against clusters of nearly equal times).
+const INSERTION_MAX: usize = 32;
+
+/// Scratch space for [`sort_bucket`], kept between buckets so sorting allocates
+/// nothing once the queue has seen its busiest bucket.
+#[derive(Default)]
+struct Scratch {
+    /// Each event's sub-bucket, counted from the latest.
+    sub: Vec<u32>,
+    /// Where each sub-bucket ends in the output (filled from the end).
+    ends: Vec<u32>,
+}
+
+/// Sorts the events of bucket `day` (given in scheduling order among equal times)
+/// into `out` by descending time, ties in descending scheduling order, so that popping
+/// from the end of `out` gives `(time, seq)` order.
+///
+/// A bucket holds thousands of events in a large model. Rather than a comparison sort
+/// (O(n log n)), the events are distributed over about `n / 2` equal slices of the
+/// bucket's time span (time is continuous, so they spread out) and each slice, a few
+/// events long, is finished by insertion sort: O(n) in practice. Both steps are
+/// stable in the required sense: within a slice events are laid down in reverse
+/// scheduling order, and insertion moves an event only past strictly earlier ones.
+fn sort_bucket<E: Copy>(bucket: &[Timed<E>], day: u64, out: &mut Vec<Timed<E>>, scratch: &mut Scratch) {
+    let by_time_desc = |e: &Timed<E>| std::cmp::Reverse(e.time_bits);
+    out.clear();
+    let n = bucket.len();
+    if n < DISTRIBUTE_FROM {
+        out.extend(bucket.iter().rev());
+        out.sort_by_key(by_time_desc);
+        return;
+    }
+    let slices = n / 2;
+    let start = day as f64 / PER_DAY;
+    let scale = PER_DAY * slices as f64;
+    // Monotone in time (IEEE subtraction and multiplication are monotone, the cast
+    // truncates and saturates at 0, the clamp keeps the last slice), counted from the
+    // latest slice so that ascending slice order is descending time.
+    scratch.sub.clear();
+    scratch.sub.extend(bucket.iter().map(|e| {
+        let k = (((f64::from_bits(e.time_bits) - start) * scale) as usize).min(slices - 1);
+        (slices - 1 - k) as u32
+    }));
+    scratch.ends.clear();
+    scratch.ends.resize(slices, 0);
+    for &k in &scratch.sub {
+        scratch.ends[k as usize] += 1;
+    }
+    let mut total = 0;
+    for end in scratch.ends.iter_mut() {
+        total += *end;
+        *end = total;
+    }
+    out.resize(n, bucket[0]);
+    for (e, &k) in bucket.iter().zip(&scratch.sub) {
+        let end = &mut scratch.ends[k as usize];
+        *end -= 1;
+        out[*end as usize] = *e;
+    }
+    // Each `ends[k]` is now where slice `k` starts; slice `k` ends where `k + 1` starts.
+    for k in 0..slices {
+        let lo = scratch.ends[k] as usize;
+        let hi = scratch.ends.get(k + 1).map_or(n, |&e| e as usize);
+        if hi - lo > INSERTION_MAX {
+            out[lo..hi].sort_by_key(by_time_desc);
+            continue;
+        }
+        for i in lo + 1..hi {
+            let x = out[i];
+            let mut j = i;
+            while j > lo && out[j - 1].time_bits < x.time_bits {
+                out[j] = out[j - 1];
+                j -= 1;
+            }
+            out[j] = x;
+        }
+    }
+}
+
+impl<E: Copy> Default for EventQueue<E> {
     fn default() -> Self {
         Self::new()
     }
@@ -95,23 +208,25 @@ fn day_of(time_bits: u64) -> u64 {
     (f64::from_bits(time_bits) * PER_DAY) as u64
 }
 
-impl<E> EventQueue<E> {
+impl<E: Copy> EventQueue<E> {
     /// An empty list with the clock at 0.
     pub fn new() -> Self {
         Self::with_capacity(0)
     }
 
-    /// An empty list with room for `capacity` events in the current day before it
+    /// An empty list with room for `capacity` events scheduled at time 0 before it
     /// reallocates.
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
-            near: BinaryHeap::with_capacity(capacity),
+            current: Vec::new(),
+            late: BinaryHeap::with_capacity(capacity),
             ring: (0..RING).map(|_| Vec::new()).collect(),
             far: BinaryHeap::new(),
             day: 0,
             in_ring: 0,
             seq: 0,
             now: 0.0,
+            scratch: Scratch::default(),
         }
     }
 
@@ -124,7 +239,7 @@ impl<E> EventQueue<E> {
     /// Number of pending events.
     #[inline]
     pub fn len(&self) -> usize {
-        self.near.len() + self.in_ring + self.far.len()
+        self.current.len() + self.late.len() + self.in_ring + self.far.len()
     }
 
     #[inline]
@@ -153,13 +268,24 @@ impl<E> EventQueue<E> {
     fn place(&mut self, entry: Entry<E>) {
         let d = day_of(entry.time_bits);
         if d <= self.day {
-            self.near.push(entry);
+            self.late.push(entry);
         } else if d - self.day < RING {
-            self.ring[(d % RING) as usize].push(entry);
-            self.in_ring += 1;
+            self.append(d, entry);
         } else {
             self.far.push(entry);
         }
+    }
+
+    /// Appends to the ring bucket of `d` (which must be inside the window).
+    #[inline]
+    fn append(&mut self, d: u64, entry: Entry<E>) {
+        let bucket = &mut self.ring[(d % RING) as usize];
+        bucket.push(Timed { time_bits: entry.time_bits, event: entry.event });
+        // The bucket's next cache line, for the next append to it (a bucket is
+        // appended to about once every few hundred events, by which time a line
+        // asked for now has arrived).
+        super::prefetch(bucket.spare_capacity_mut(), 2);
+        self.in_ring += 1;
     }
 
     /// Schedules `event` after `delay` (>= 0) from now.
@@ -170,60 +296,94 @@ impl<E> EventQueue<E> {
 
     /// Time of the next event, without removing it.
     pub fn peek_time(&self) -> Option<f64> {
-        if let Some(e) = self.near.peek() {
-            return Some(f64::from_bits(e.time_bits));
+        let head = match (self.current.last(), self.late.peek()) {
+            (Some(a), Some(b)) => Some(a.time_bits.min(b.time_bits)),
+            (Some(a), None) => Some(a.time_bits),
+            (None, Some(b)) => Some(b.time_bits),
+            (None, None) => None,
+        };
+        if let Some(bits) = head {
+            return Some(f64::from_bits(bits));
         }
         if self.in_ring > 0 {
             for k in 1..RING {
                 let bucket = &self.ring[((self.day + k) % RING) as usize];
-                if let Some(bits) = bucket.iter().map(|e| e.key()).min() {
-                    return Some(f64::from_bits(bits.0));
+                if let Some(bits) = bucket.iter().map(|e| e.time_bits).min() {
+                    return Some(f64::from_bits(bits));
                 }
             }
         }
         self.far.peek().map(|e| f64::from_bits(e.time_bits))
     }
 
-    /// Moves to the next day that has events: its bucket becomes `near`.
+    /// A hint of what is coming: the event `k` places after the next one in the current
+    /// bucket's sorted run (`k = 0` is the next one from that run), or `None` past its
+    /// end. It ignores events scheduled since the bucket was sorted, so it is not the
+    /// exact future order; it is meant for prefetching the memory those events will
+    /// touch, never for deciding anything.
+    #[inline]
+    pub fn lookahead(&self, k: usize) -> Option<&E> {
+        let n = self.current.len();
+        if k < n { Some(&self.current[n - 1 - k].event) } else { None }
+    }
+
+    /// Moves to the next bucket that has events: it is sorted and becomes `current`.
     fn advance(&mut self) {
-        debug_assert!(self.near.is_empty());
+        debug_assert!(self.current.is_empty() && self.late.is_empty());
         if self.in_ring == 0 {
-            // Nothing in the window: jump straight to the earliest far event's day.
+            // Nothing in the window: jump straight to the earliest far event's bucket.
             let Some(e) = self.far.peek() else { return };
             self.day = day_of(e.time_bits).max(self.day + 1);
         } else {
             self.day += 1;
         }
-        // Far events now inside the window move into their buckets (or `near`).
+        // Far events now inside the window move into their buckets, this one's included
+        // (never into `late`: see the ordering argument on the type).
         while let Some(e) = self.far.peek() {
-            if day_of(e.time_bits) - self.day >= RING {
+            let d = day_of(e.time_bits);
+            debug_assert!(d >= self.day, "a far event behind the window");
+            if d - self.day >= RING {
                 break;
             }
             let e = self.far.pop().expect("peeked");
-            self.place(e);
+            self.append(d, e);
         }
         let slot = (self.day % RING) as usize;
         let bucket = std::mem::take(&mut self.ring[slot]);
         self.in_ring -= bucket.len();
-        // `near` was empty, but may hold far events placed just above. Its buffer is
-        // freed rather than handed to the bucket: every bucket keeping the capacity of
-        // the busiest day would hold `RING` days' worth of memory.
-        let placed = std::mem::replace(&mut self.near, BinaryHeap::from(bucket));
-        self.near.extend(placed);
+        // `current` is empty; its buffer is reused. The bucket's buffer is dropped rather
+        // than handed back to the ring: every bucket keeping the capacity of the busiest
+        // one would hold `RING` buckets' worth.
+        let mut out = std::mem::take(&mut self.current);
+        sort_bucket(&bucket, self.day, &mut out, &mut self.scratch);
+        self.current = out;
     }
 
     /// Removes the earliest event, advancing the clock to its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(f64, E)> {
         loop {
-            if let Some(entry) = self.near.pop() {
-                self.now = f64::from_bits(entry.time_bits);
-                return Some((self.now, entry.event));
+            let from_current = match (self.current.last(), self.late.peek()) {
+                // On a tie `current` was scheduled first (see the type's invariant).
+                (Some(a), Some(b)) => a.time_bits <= b.time_bits,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => {
+                    if self.in_ring == 0 && self.far.is_empty() {
+                        return None;
+                    }
+                    self.advance();
+                    continue;
+                }
+            };
+            let (time_bits, event) = if from_current {
+                self.current.pop().map(|e| (e.time_bits, e.event))
+            } else {
+                self.late.pop().map(|e| (e.time_bits, e.event))
             }
-            if self.in_ring == 0 && self.far.is_empty() {
-                return None;
-            }
-            self.advance();
+            .expect("head seen above");
+            self.now = f64::from_bits(time_bits);
+            return Some((self.now, event));
         }
     }
 }
@@ -260,13 +420,14 @@ mod tests {
         assert_eq!(q.pop().unwrap().1, 0);
     }
 
-    #[test]
-    fn matches_a_global_heap_across_days_and_the_far_horizon() {
-        // A pseudo-random mix of same-day, next-days and far-future events, popped and
-        // rescheduled, must come out exactly as from one binary heap on (time, seq).
+    /// A pseudo-random mix of same-bucket, next-buckets and far-future events, popped
+    /// and rescheduled, must come out exactly as from one binary heap on (time, seq).
+    /// `scale` compresses time: at 1 buckets hold an event or two (sorted by
+    /// comparison); at 1/1000 they hold hundreds (sorted by distribution), with ties.
+    fn against_a_global_heap(seed: u64, scale: f64, initial: usize, steps: usize) {
         let mut q = EventQueue::new();
         let mut reference = BinaryHeap::new();
-        let mut x: u64 = 12345;
+        let mut x: u64 = seed;
         let mut next = || {
             x ^= x << 13;
             x ^= x >> 7;
@@ -279,21 +440,23 @@ mod tests {
             r.push(Entry { time_bits: at.to_bits(), seq, event: seq });
             seq += 1;
         };
-        for _ in 0..2000 {
-            let at = (next() % 5000) as f64 / 7.0;
+        for _ in 0..initial {
+            let at = (next() % 5000) as f64 / 7.0 * scale;
             push(&mut q, &mut reference, at);
         }
-        for _ in 0..20_000 {
+        for _ in 0..steps {
             let Some((t, e)) = q.pop() else { break };
             let r = reference.pop().unwrap();
             assert_eq!((t.to_bits(), e), (r.time_bits, r.event));
             assert_eq!(q.peek_time().map(f64::to_bits), reference.peek().map(|e| e.time_bits));
-            let delay = match next() % 4 {
+            let delay = match next() % 6 {
                 0 => 0.0,
                 1 => (next() % 100) as f64 / 100.0,
                 2 => (next() % 3000) as f64 / 3.0,
+                // Beyond the ring's 1,024 days: through `far`, with ties there too.
+                3 => 1000.0 + (next() % 40) as f64 * 50.0,
                 _ => (next() % 50) as f64,
-            };
+            } * scale;
             if next() % 3 != 0 {
                 push(&mut q, &mut reference, t + delay);
             }
@@ -304,6 +467,69 @@ mod tests {
             assert_eq!((t.to_bits(), e), (r.time_bits, r.event));
         }
         assert!(reference.is_empty());
+    }
+
+    #[test]
+    fn matches_a_global_heap_across_days_and_the_far_horizon() {
+        against_a_global_heap(12345, 1.0, 2000, 20_000);
+    }
+
+    #[test]
+    fn matches_a_global_heap_with_crowded_buckets() {
+        against_a_global_heap(678, 1e-3, 20_000, 60_000);
+        // Crowded enough that slices overflow into the comparison sort.
+        against_a_global_heap(91011, 1e-6, 5_000, 10_000);
+    }
+
+    #[test]
+    fn sort_bucket_orders_by_time_then_reverse_scheduling() {
+        // Many events in one bucket, clustered and tied, given in scheduling order.
+        let times: Vec<f64> =
+            (0..500u32).map(|i| 0.25 + f64::from((i * 37) % 11) / 1000.0 + f64::from(i % 3) / 1e9).collect();
+        let bucket: Vec<Timed<u32>> =
+            times.iter().enumerate().map(|(i, t)| Timed { time_bits: t.to_bits(), event: i as u32 }).collect();
+        let mut out = Vec::new();
+        sort_bucket(&bucket, 2, &mut out, &mut Scratch::default());
+        let mut expected: Vec<(u64, u32)> = bucket.iter().map(|e| (e.time_bits, e.event)).collect();
+        expected.sort_by(|a, b| b.cmp(a));
+        assert_eq!(out.iter().map(|e| (e.time_bits, e.event)).collect::<Vec<_>>(), expected);
+    }
+
+    #[test]
+    fn ties_stay_fifo_when_far_events_and_the_clock_jumps_mix() {
+        // Only far events at first (the clock must jump to them), equal times arriving
+        // through `far`, the ring and `late`: FIFO among each time throughout.
+        let mut q = EventQueue::new();
+        let mut expected = Vec::new();
+        for (i, at) in [5000.0, 3000.0, 5000.0, 3000.0, 3000.25].into_iter().enumerate() {
+            q.schedule_at(at, i).unwrap();
+            expected.push((at, i));
+        }
+        let (t, first) = q.pop().unwrap();
+        assert_eq!((t, first), (3000.0, 1));
+        // Same time as a pending far-moved event, from the ring and from `late`.
+        q.schedule_at(3000.25, 10).unwrap();
+        q.schedule_at(3000.0, 11).unwrap();
+        q.schedule_at(5000.0, 12).unwrap();
+        let order: Vec<(f64, usize)> = std::iter::from_fn(|| q.pop()).collect();
+        assert_eq!(
+            order,
+            vec![(3000.0, 3), (3000.0, 11), (3000.25, 4), (3000.25, 10), (5000.0, 0), (5000.0, 2), (5000.0, 12)]
+        );
+    }
+
+    #[test]
+    fn lookahead_shows_the_sorted_run_of_the_current_bucket() {
+        let mut q = EventQueue::new();
+        for (i, at) in [0.5, 0.1, 0.3, 0.2].into_iter().enumerate() {
+            q.schedule_at(1.0 + at / 10.0, i).unwrap();
+        }
+        assert_eq!(q.lookahead(0), None, "nothing sorted before the first pop");
+        assert_eq!(q.pop().map(|(_, e)| e), Some(1));
+        assert_eq!(
+            (q.lookahead(0), q.lookahead(1), q.lookahead(2), q.lookahead(3)),
+            (Some(&3), Some(&2), Some(&0), None)
+        );
     }
 
     #[test]

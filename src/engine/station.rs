@@ -130,6 +130,12 @@ impl<T> Station<T> {
         }
     }
 
+    /// The waiting item the next completion would start (priority items first), if any.
+    #[inline]
+    pub fn next_waiting(&self) -> Option<&T> {
+        self.priority.front().or_else(|| self.queue.front())
+    }
+
     /// Number of servers.
     #[inline]
     pub fn servers(&self) -> u32 {

@@ -25,6 +25,7 @@
 //! many providers the economy has; every policy then works within those `k`.
 
 use super::config::{ChoicePolicy, Config};
+use crate::engine::{prefetch, prefetch_range};
 
 /// A provider's offer on one service line, flattened across providers: the unit that
 /// owns a waiting list.
@@ -317,6 +318,21 @@ impl ChoiceState {
     /// Whether a service is open.
     pub fn is_open(&self, service: usize) -> bool {
         self.open[service]
+    }
+}
+
+impl Choice {
+    /// Asks for the memory [`Choice::choose`] will read for (practice, line): its
+    /// candidates, their cached weights and whether those are current. Changes nothing.
+    #[inline]
+    pub fn prefetch(&self, st: &ChoiceState, practice: usize, line: usize) {
+        let key = practice * self.lines + line;
+        prefetch(&st.cached, key);
+        if let Some(&(a, b)) = self.ranges.get(key) {
+            let r = a as usize..b as usize;
+            prefetch_range(&self.candidates, r.clone());
+            prefetch_range(&st.cumulative, r);
+        }
     }
 }
 

@@ -162,6 +162,12 @@ impl WaitingList {
         self.service_days[stage as usize].sample(&mut self.rng)
     }
 
+    /// The patient the next completion on a list would start, if any.
+    #[inline]
+    pub fn next_waiting(&self, stage: Stage) -> Option<u32> {
+        self.stations[stage as usize].next_waiting().copied()
+    }
+
     /// Patients waiting (not yet in service) on a list.
     #[inline]
     pub fn waiting(&self, stage: Stage) -> usize {
