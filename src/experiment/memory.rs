@@ -29,6 +29,13 @@ use super::metrics;
 const PATIENT_BYTES: f64 = 2.0 * (32.0 + 8.0);
 /// Bytes per (practice, service line) pair: an arrival source and its random streams.
 const SOURCE_BYTES: f64 = 7.0 * 32.0 + 64.0;
+/// Bytes per choice candidate: its entry in the model's table (service, distance,
+/// fixed utility) and, per replication, its cached cumulative weight.
+const CANDIDATE_BYTES: f64 = 24.0;
+const CANDIDATE_STATE_BYTES: f64 = 8.0;
+/// A replication's future-event list when empty: 32,768 bucket headers and their
+/// occupancy bitmap (the events themselves are counted with the patients).
+const QUEUE_BYTES: f64 = 32768.0 * 24.0 + 4096.0;
 /// Finished replications' records take this multiple of their size in resident memory
 /// (measured 2.2 on the baseline with 2,000 replications: the allocator's per-thread
 /// arenas, fragmented by the replications' freed working sets).
@@ -91,8 +98,11 @@ pub fn estimate(model: &Model, replications: u32, threads: usize) -> MemoryEstim
     let years = c.calendar.years.len();
     let record = year_record_bytes(providers, services, practices);
     let workers = threads.max(1).min(replications.max(1) as usize) as f64;
+    let candidates = model.choice().candidate_count() as f64;
     let per_replication = peak_patients(model) * PATIENT_BYTES
         + (practices * c.lines.len()) as f64 * SOURCE_BYTES
+        + candidates * CANDIDATE_STATE_BYTES
+        + QUEUE_BYTES
         + years as f64 * record;
     let events_retained = (providers * years * 8 * size_of::<(u64, MarketEvent)>()) as f64;
     let periods = (years + 1) as f64;
@@ -105,7 +115,10 @@ pub fn estimate(model: &Model, replications: u32, threads: usize) -> MemoryEstim
         retained: RETAINED_OVERHEAD * replications as f64 * (years as f64 * record + events_retained),
         // The table, and as much again for the summaries that sort a copy of each row.
         collected: replications as f64 * periods * metrics * 8.0 + periods * metrics * 128.0,
-        model: (practices * (services + c.lines.len()) * 24 + practices * 128 + services * 512) as f64,
+        // The choice table (and as much again for the emergency routes and default
+        // services built alongside it), then per practice and per service records.
+        model: 2.0 * candidates * CANDIDATE_BYTES
+            + (practices * c.lines.len() * 8 + practices * 128 + services * 512) as f64,
         base: BASE_BYTES,
     }
 }

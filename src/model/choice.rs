@@ -179,6 +179,13 @@ impl Choice {
         self.candidates[self.range(practice, line)].first().map(|c| c.service as usize)
     }
 
+    /// Candidate services over all (practice, line) pairs: the size of the choice
+    /// tables, which with `choice.max_candidates` grow with practices, not with
+    /// practices × providers.
+    pub fn candidate_count(&self) -> usize {
+        self.candidates.len()
+    }
+
     /// Services a patient of `practice` may be offered on `line` with every service
     /// open, in order of distance (for reports and tests).
     pub fn choice_set(&self, practice: usize, line: usize) -> Vec<usize> {
