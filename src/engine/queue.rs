@@ -93,8 +93,9 @@ const RING: u64 = 32768;
 ///   when its bucket is inside the window, which is later, so its sequence is larger);
 /// - appended events arrive in sequence order.
 ///
-/// So a stable sort on time alone (of the reversed Vec, descending) puts the smallest
-/// sequence of each time last, where `pop` takes it. Every `late` event was scheduled
+/// So sorting on time alone by descending time, keeping equal times in reverse Vec
+/// order (`sort_bucket`), puts the smallest sequence of each time last, where `pop`
+/// takes it. Every `late` event was scheduled
 /// after `current` was sorted, so on a tie of times `current` goes first.
 ///
 /// Because the current bucket is sorted, the next events are known in advance:
