@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod stats;
 pub mod sweep;
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use rayon::prelude::*;
@@ -66,6 +67,20 @@ pub fn run_until(
     on_done: &(dyn Fn() + Sync),
     stop: &AtomicBool,
 ) -> Result<Vec<ReplicationResult>, RunError> {
+    run_into(model, settings, on_done, stop, &|_, result| result)
+}
+
+/// The work of [`run_until`], with what is kept of each replication chosen by `keep`,
+/// called on the worker thread as the replication finishes: the whole result, or
+/// nothing once `keep` has stored what it needs elsewhere, so that a long experiment
+/// need not hold every replication's records at once.
+fn run_into<T: Send>(
+    model: &Model,
+    settings: Settings,
+    on_done: &(dyn Fn() + Sync),
+    stop: &AtomicBool,
+    keep: &(dyn Fn(u64, ReplicationResult) -> T + Sync),
+) -> Result<Vec<T>, RunError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.threads)
         .build()
@@ -73,7 +88,7 @@ pub fn run_until(
     let failed = AtomicBool::new(false);
     let completed = AtomicU64::new(0);
     // `None`: skipped because the run was stopping.
-    let results: Vec<Option<Result<ReplicationResult, ModelError>>> = pool.install(|| {
+    let results: Vec<Option<Result<T, ModelError>>> = pool.install(|| {
         (0..settings.replications as u64)
             .into_par_iter()
             .map(|r| {
@@ -87,7 +102,7 @@ pub fn run_until(
                     completed.fetch_add(1, Ordering::SeqCst);
                 }
                 on_done();
-                Some(out)
+                Some(out.map(|result| keep(r, result)))
             })
             .collect()
     });
@@ -138,12 +153,16 @@ impl ExperimentError {
 }
 
 /// A scenario's replications: the nominal model (uncertain parameters at their
-/// means; it names the entities), the results in replication order and, per
+/// means; it names the entities), every metric of every replication and, per
 /// replication, the values drawn for the uncertain parameters.
+///
+/// Each replication's records are collected into the metric table as it finishes and
+/// then dropped, so memory grows by the table's column (a few tens of kB for the
+/// baseline) per replication, not by the replication's records.
 #[derive(Debug)]
 pub struct Runs {
     pub model: Model,
-    pub results: Vec<ReplicationResult>,
+    pub collected: Collected,
     pub parameters: Vec<Vec<f64>>,
 }
 
@@ -169,10 +188,15 @@ pub fn run_scenario_until(
     stop: &AtomicBool,
 ) -> Result<Runs, ExperimentError> {
     let model = nominal_model(loaded)?;
+    let table = Mutex::new(Collected::empty(&model, settings.replications as usize));
+    let collect = |r: u64, result: &ReplicationResult| {
+        table.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).add(&model, r as usize, result);
+    };
     if loaded.uncertain.is_empty() {
-        let results = run_until(&model, settings, on_done, stop)?;
-        let parameters = vec![Vec::new(); results.len()];
-        return Ok(Runs { model, results, parameters });
+        let kept = run_into(&model, settings, on_done, stop, &|r, result| collect(r, &result))?;
+        let parameters = vec![Vec::new(); kept.len()];
+        let collected = table.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()).finish();
+        return Ok(Runs { model, collected, parameters });
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.threads)
@@ -180,18 +204,20 @@ pub fn run_scenario_until(
         .map_err(|e| RunError::ThreadPool { threads: settings.threads, message: e.to_string() })?;
     let nominal = model.config();
     let completed = AtomicU64::new(0);
-    let drawn: Vec<Option<Drawn>> = pool.install(|| {
+    let drawn: Vec<Option<Kept>> = pool.install(|| {
         (0..settings.replications as u64)
             .into_par_iter()
             .map(|r| {
                 if stop.load(Ordering::SeqCst) {
                     return None;
                 }
-                Some(draw_and_run(loaded, nominal, settings, r, on_done, &completed))
+                Some(draw_and_run(loaded, nominal, settings, r, on_done, &completed).map(|(values, result)| {
+                    collect(r, &result);
+                    values
+                }))
             })
             .collect()
     });
-    let mut results = Vec::with_capacity(drawn.len());
     let mut parameters = Vec::with_capacity(drawn.len());
     let mut skipped = false;
     for d in drawn {
@@ -199,19 +225,20 @@ pub fn run_scenario_until(
             skipped = true;
             continue;
         };
-        let (values, out) = d?;
-        results.push(out);
-        parameters.push(values);
+        parameters.push(d?);
     }
     if skipped {
         let (completed, total) = (completed.load(Ordering::SeqCst), settings.replications as u64);
         return Err(RunError::Interrupted { completed, total }.into());
     }
-    Ok(Runs { model, results, parameters })
+    let collected = table.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()).finish();
+    Ok(Runs { model, collected, parameters })
 }
 
 /// A replication with drawn parameters: the values drawn and the result.
 type Drawn = Result<(Vec<f64>, ReplicationResult), ExperimentError>;
+/// What is kept of it once its result is collected: the values drawn.
+type Kept = Result<Vec<f64>, ExperimentError>;
 
 /// Replication `r` of a scenario with uncertain parameters: draw, build, run.
 fn draw_and_run(
@@ -283,53 +310,71 @@ pub struct Collected {
 impl Collected {
     /// Collects `results` (in replication order) for a model.
     pub fn new(model: &Model, results: &[ReplicationResult]) -> Self {
+        let mut c = Self::empty(model, results.len());
+        for (r, res) in results.iter().enumerate() {
+            c.add(model, r, res);
+        }
+        c.finish()
+    }
+
+    /// A table for `replications` replications of `model`, every value 0 until its
+    /// replication is [added](Collected::add).
+    pub fn empty(model: &Model, replications: usize) -> Self {
         let cfg = model.config();
         let mut periods: Vec<String> = cfg.calendar.years.iter().map(|y| y.label.clone()).collect();
         periods.push(ALL_YEARS.to_string());
         let np = periods.len();
-        let empty = |entities: usize, metrics: usize| vec![vec![vec![vec![0.0; results.len()]; metrics]; entities]; np];
-        let mut c = Self {
+        let empty = |entities: usize, metrics: usize| vec![vec![vec![vec![0.0; replications]; metrics]; entities]; np];
+        Self {
             system: empty(1, metrics::SYSTEM.len()),
             providers: empty(cfg.providers.len(), metrics::PROVIDER.len()),
             services: empty(model.services().count(), metrics::SERVICE.len()),
             practices: empty(cfg.practices.len(), metrics::PRACTICE.len()),
             pcts: empty(cfg.pcts.len(), metrics::PCT.len()),
-            events: results
-                .iter()
-                .enumerate()
-                .flat_map(|(r, res)| res.events.iter().map(move |e| (r as u64, e.clone())))
-                .collect(),
+            events: Vec::new(),
             periods,
-        };
+        }
+    }
+
+    /// Fills replication `r`'s values from its result. Replications may be added in any
+    /// order; [`Collected::finish`] puts the market events in replication order.
+    pub fn add(&mut self, model: &Model, r: usize, res: &ReplicationResult) {
+        let cfg = model.config();
+        let c = self;
+        c.events.extend(res.events.iter().map(|e| (r as u64, e.clone())));
         let services = model.services().count();
-        for (r, res) in results.iter().enumerate() {
-            let all = whole_horizon(res);
-            for (p, year) in res.years.iter().chain(all.as_ref()).enumerate() {
-                for (k, m) in metrics::SYSTEM.iter().enumerate() {
-                    c.system[p][0][k][r] = (m.value)(year);
+        let all = whole_horizon(res);
+        for (p, year) in res.years.iter().chain(all.as_ref()).enumerate() {
+            for (k, m) in metrics::SYSTEM.iter().enumerate() {
+                c.system[p][0][k][r] = (m.value)(year);
+            }
+            for i in 0..cfg.providers.len() {
+                for (k, m) in metrics::PROVIDER.iter().enumerate() {
+                    c.providers[p][i][k][r] = (m.value)(year, i);
                 }
-                for i in 0..cfg.providers.len() {
-                    for (k, m) in metrics::PROVIDER.iter().enumerate() {
-                        c.providers[p][i][k][r] = (m.value)(year, i);
-                    }
+            }
+            for i in 0..services {
+                for (k, m) in metrics::SERVICE.iter().enumerate() {
+                    c.services[p][i][k][r] = (m.value)(year, i);
                 }
-                for i in 0..services {
-                    for (k, m) in metrics::SERVICE.iter().enumerate() {
-                        c.services[p][i][k][r] = (m.value)(year, i);
-                    }
+            }
+            for i in 0..cfg.practices.len() {
+                for (k, m) in metrics::PRACTICE.iter().enumerate() {
+                    c.practices[p][i][k][r] = (m.value)(year, i);
                 }
-                for i in 0..cfg.practices.len() {
-                    for (k, m) in metrics::PRACTICE.iter().enumerate() {
-                        c.practices[p][i][k][r] = (m.value)(year, i);
-                    }
-                }
-                for i in 0..cfg.pcts.len() {
-                    for (k, m) in metrics::PCT.iter().enumerate() {
-                        c.pcts[p][i][k][r] = (m.value)(year, i);
-                    }
+            }
+            for i in 0..cfg.pcts.len() {
+                for (k, m) in metrics::PCT.iter().enumerate() {
+                    c.pcts[p][i][k][r] = (m.value)(year, i);
                 }
             }
         }
-        c
+    }
+
+    /// Orders the market events by replication (each replication's in time order, as
+    /// added), whatever order the replications were added in.
+    pub fn finish(mut self) -> Self {
+        self.events.sort_by_key(|&(r, _)| r);
+        self
     }
 }

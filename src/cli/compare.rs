@@ -99,7 +99,7 @@ pub fn compare(args: &CompareArgs) -> io::Result<i32> {
             uncertain_parameters: c.loaded.uncertain.iter().map(UncertainInfo::of).collect(),
             draws: &c.runs.parameters,
         };
-        if let Err(e) = output::write_run(&out_dir.join(subfolder(&c.label)), &c.runs.model, &c.collected, &info) {
+        if let Err(e) = output::write_run(&out_dir.join(subfolder(&c.label)), &c.runs.model, &c.runs.collected, &info) {
             report(format!("error: {e}"));
             return Ok(EXIT_FAILURE);
         }
@@ -180,12 +180,12 @@ fn print_headline(
         "{:<24} {:<28} {:>14} {:>14} {:>14} {:>14}",
         "scenario", "metric (whole horizon)", "base", "difference", "95% CI low", "95% CI high"
     )?;
-    let all = base.collected.periods.len() - 1;
+    let all = base.runs.collected.periods.len() - 1;
     let round = |x: f64| if x.is_nan() { "NA".to_string() } else { fmt_num((x * 1000.0).round() / 1000.0) };
     for c in &compared[1..] {
         for name in HEADLINE {
             let Some(k) = metrics::SYSTEM.iter().position(|m| m.name == name) else { continue };
-            let p = paired(&base.collected.system[all][0][k], &c.collected.system[all][0][k]);
+            let p = paired(&base.runs.collected.system[all][0][k], &c.runs.collected.system[all][0][k]);
             writeln!(
                 w,
                 "{:<24} {:<28} {:>14} {:>14} {:>14} {:>14}",

@@ -57,7 +57,7 @@ pub fn check(
     let c = model.config();
     Err(format!(
         "error: {}: this run would need about {} of memory, more than {source} ({})\n  \
-         {} replications on {} threads, {} practices, {} providers, {} years: in flight {}, finished replications {}, \
+         {} replications on {} threads, {} practices, {} providers, {} years: in flight {}, market events kept {}, \
          metric table {}, model and program {}\n  \
          = help: use fewer replications (--reps) or threads, or a smaller scenario; to try anyway, pass --max-memory {}",
         path.display(),

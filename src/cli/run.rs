@@ -90,7 +90,7 @@ pub fn run(args: &RunArgs) -> io::Result<i32> {
         }
     };
     let model = &runs.model;
-    let collected = Collected::new(model, &runs.results);
+    let collected = &runs.collected;
     let info = RunInfo {
         pbrsim_version: env!("CARGO_PKG_VERSION"),
         scenario: ScenarioInfo {
@@ -114,7 +114,7 @@ pub fn run(args: &RunArgs) -> io::Result<i32> {
         uncertain_parameters: loaded.uncertain.iter().map(UncertainInfo::of).collect(),
         draws: &runs.parameters,
     };
-    if let Err(e) = output::write_run(staged.path(), model, &collected, &info) {
+    if let Err(e) = output::write_run(staged.path(), model, collected, &info) {
         report(format!("error: {e}\n  {}", kept(&out_dir)));
         return Ok(EXIT_FAILURE);
     }
@@ -126,7 +126,7 @@ pub fn run(args: &RunArgs) -> io::Result<i32> {
         return Ok(EXIT_FAILURE);
     }
     if !args.quiet {
-        print_headline(&mut io::stdout().lock(), &collected, &info, &out_dir, started.elapsed().as_secs_f64())?;
+        print_headline(&mut io::stdout().lock(), collected, &info, &out_dir, started.elapsed().as_secs_f64())?;
     }
     if args.report {
         let code = super::plot::plot(&out_dir, &[], args.quiet)?;

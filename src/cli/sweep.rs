@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use pbrsim::experiment::Collected;
 use pbrsim::experiment::sweep::Sweep;
 use pbrsim::output::{self, sweep as out};
 
@@ -111,10 +110,10 @@ pub fn sweep(args: &SweepArgs) -> io::Result<i32> {
                 return Ok(if bad { EXIT_BAD_INPUT } else { EXIT_FAILURE });
             }
         };
-        let collected = Collected::new(&runs.model, &runs.results);
+        let collected = &runs.collected;
         let providers: Vec<String> = runs.model.config().providers.iter().map(|p| p.name.clone()).collect();
         let written =
-            out::write_point(dir, p.id, &collected, reps, &providers, &record.uncertain_parameters, &runs.parameters);
+            out::write_point(dir, p.id, collected, reps, &providers, &record.uncertain_parameters, &runs.parameters);
         if let Err(e) = written {
             bar.finish_and_clear();
             report(format!("error: {e}"));

@@ -8,7 +8,7 @@
 //! far narrower than one from two independent samples (a test shows it).
 
 use super::stats::{Summary, summarise};
-use super::{Collected, ExperimentError, Runs, Settings, run_scenario};
+use super::{ExperimentError, Runs, Settings, run_scenario};
 use crate::scenario::Loaded;
 
 /// Why scenarios cannot be compared.
@@ -64,7 +64,6 @@ pub struct Compared {
     pub label: String,
     pub loaded: Loaded,
     pub runs: Runs,
-    pub collected: Collected,
 }
 
 /// Labels for scenario files: the file stem, or the path as given when two stems
@@ -93,18 +92,17 @@ pub fn run(
     let mut out: Vec<Compared> = Vec::with_capacity(scenarios.len());
     for (label, loaded) in scenarios {
         let runs = run_scenario(&loaded, settings, on_done)?;
-        let collected = Collected::new(&runs.model, &runs.results);
         if let Some(base) = out.first()
-            && base.collected.periods != collected.periods
+            && base.runs.collected.periods != runs.collected.periods
         {
             return Err(CompareError::Years {
                 base: base.label.clone(),
                 scenario: label,
-                ours: base.collected.periods.clone(),
-                theirs: collected.periods,
+                ours: base.runs.collected.periods.clone(),
+                theirs: runs.collected.periods,
             });
         }
-        out.push(Compared { label, loaded, runs, collected });
+        out.push(Compared { label, loaded, runs });
     }
     Ok(out)
 }

@@ -9,7 +9,8 @@
 //!   excess of demand over capacity where a list is overloaded, and never more than
 //!   every referral of the run), its future events, its
 //!   random streams and its year records;
-//! - **retained**: every finished replication's year records until the run ends;
+//! - **retained**: every finished replication's market events (its year records are
+//!   collected into the metric table as it finishes, then dropped);
 //! - **collected**: the metric table the summaries are computed from, one `f64` per
 //!   replication × period × entity × metric;
 //! - the model's own tables and a fixed base (program, thread stacks).
@@ -36,10 +37,14 @@ const CANDIDATE_STATE_BYTES: f64 = 8.0;
 /// A replication's future-event list when empty: 32,768 bucket headers and their
 /// occupancy bitmap (the events themselves are counted with the patients).
 const QUEUE_BYTES: f64 = 32768.0 * 24.0 + 4096.0;
-/// Finished replications' records take this multiple of their size in resident memory
-/// (measured 2.2 on the baseline with 2,000 replications: the allocator's per-thread
-/// arenas, fragmented by the replications' freed working sets).
+/// Retained data take this multiple of their size in resident memory (the allocator's
+/// per-thread arenas, fragmented by the replications' freed working sets; measured 2.2
+/// when finished replications' year records were still retained).
 const RETAINED_OVERHEAD: f64 = 2.5;
+/// The metric table's peak resident memory as a multiple of its values' size:
+/// measured 3.1 on the baseline with 2,000 replications (the table, then the
+/// summaries and CSV rows built from it while outputs are written).
+const TABLE_OVERHEAD: f64 = 3.5;
 /// The program, allocator slack and a worker thread's stack.
 const BASE_BYTES: f64 = 8.0 * 1024.0 * 1024.0;
 const THREAD_BYTES: f64 = 2.0 * 1024.0 * 1024.0;
@@ -112,9 +117,10 @@ pub fn estimate(model: &Model, replications: u32, threads: usize) -> MemoryEstim
         + practices * metrics::PRACTICE.len()) as f64;
     MemoryEstimate {
         in_flight: workers * (per_replication + THREAD_BYTES),
-        retained: RETAINED_OVERHEAD * replications as f64 * (years as f64 * record + events_retained),
-        // The table, and as much again for the summaries that sort a copy of each row.
-        collected: replications as f64 * periods * metrics * 8.0 + periods * metrics * 128.0,
+        retained: RETAINED_OVERHEAD * replications as f64 * events_retained,
+        // The table (allocated whole when the run starts, resident as it fills) with
+        // what the outputs build from it, and the summaries' sorted copy of each row.
+        collected: TABLE_OVERHEAD * replications as f64 * periods * metrics * 8.0 + periods * metrics * 128.0,
         // The choice table (and as much again for the emergency routes and default
         // services built alongside it), then per practice and per service records.
         model: 2.0 * candidates * CANDIDATE_BYTES

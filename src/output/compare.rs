@@ -34,7 +34,7 @@ pub fn write_comparison<T: Serialize>(
     info: &T,
 ) -> Result<Vec<PathBuf>, OutputError> {
     let Some((base, others)) = scenarios.split_first() else { return Ok(Vec::new()) };
-    let periods = &base.collected.periods;
+    let periods = &base.runs.collected.periods;
     let mut written = Vec::new();
     let mut out = |name: &str, fill: &dyn Fn(&mut dyn Write) -> std::io::Result<()>| -> Result<(), OutputError> {
         let path = dir.join(name);
@@ -47,7 +47,7 @@ pub fn write_comparison<T: Serialize>(
         for (p, period) in periods.iter().enumerate() {
             for (k, m) in metrics::SYSTEM.iter().enumerate() {
                 for o in others {
-                    let cells = paired_cells(&base.collected.system[p][0][k], &o.collected.system[p][0][k]);
+                    let cells = paired_cells(&base.runs.collected.system[p][0][k], &o.runs.collected.system[p][0][k]);
                     writeln!(w, "{period},{},{},{cells}", m.name, field(&o.label))?;
                 }
             }
@@ -74,8 +74,9 @@ pub fn write_comparison<T: Serialize>(
                 matching(&base_refs, &n.iter().map(String::as_str).collect::<Vec<_>>())
             })
             .collect();
-        let table =
-            |c: &Compared| if providers { c.collected.providers.clone() } else { c.collected.practices.clone() };
+        let table = |c: &Compared| {
+            if providers { c.runs.collected.providers.clone() } else { c.runs.collected.practices.clone() }
+        };
         let base_table = table(base);
         let other_tables: Vec<_> = others.iter().map(table).collect();
         for (p, period) in periods.iter().enumerate() {

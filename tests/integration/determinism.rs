@@ -5,6 +5,8 @@ use std::path::Path;
 
 use assert_cmd::Command;
 
+use pbrsim::experiment::Collected;
+
 use crate::common::repo;
 
 fn run_into(dir: &Path, threads: &str) {
@@ -44,4 +46,20 @@ fn outputs_are_identical_for_one_and_two_threads() {
     // The manifest records the thread count and wall time; everything else, including
     // the SHA-256 of every output file, is identical.
     assert_eq!(manifest_without_timing(&one), manifest_without_timing(&two));
+}
+
+#[test]
+fn replications_collected_as_they_finish_in_any_order_match_collecting_them_at_the_end() {
+    // Runs fill the metric table from whichever replication finishes first; the table
+    // and the market events (one exit per replication here) must not depend on that.
+    let model = crate::common::model("scenarios/istc-exit.toml");
+    let results = crate::common::run(&model, 11, 4);
+    let at_the_end = Collected::new(&model, &results);
+    let mut as_they_finish = Collected::empty(&model, results.len());
+    for r in [2, 0, 3, 1] {
+        as_they_finish.add(&model, r, &results[r]);
+    }
+    let as_they_finish = as_they_finish.finish();
+    assert!(!at_the_end.events.is_empty(), "the scenario should have market events");
+    assert_eq!(format!("{at_the_end:?}"), format!("{as_they_finish:?}"));
 }
