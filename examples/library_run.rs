@@ -12,7 +12,7 @@
 use std::error::Error;
 use std::path::Path;
 
-use pbrsim::experiment::{self, Collected, Settings, metrics, summarise};
+use pbrsim::experiment::{self, Collected, Settings, Table, metrics, summarise};
 use pbrsim::model::Model;
 use pbrsim::scenario;
 
@@ -22,14 +22,14 @@ fn headline(model: &Model, settings: Settings, metric: &str, period: &str) -> Re
     let collected = Collected::new(model, &results);
     let p = collected.periods.iter().position(|x| x == period).ok_or("no such period")?;
     let k = metrics::SYSTEM.iter().position(|m| m.name == metric).ok_or("no such metric")?;
-    let s = summarise(&collected.system[p][0][k]);
+    let s = summarise(&collected.values(Table::System, p, 0, k)?);
     Ok((s.mean, s.ci95_low, s.ci95_high))
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
     let loaded = scenario::load(&path)?;
-    let settings = Settings { seed: 20070401, replications: 6, threads: 2 };
+    let settings = Settings { seed: 20070401, replications: 6, threads: 2, ..Settings::default() };
 
     let base = Model::new(loaded.config()?)?;
     let mut policy = loaded.clone();

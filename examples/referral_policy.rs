@@ -16,7 +16,7 @@
 use std::error::Error;
 use std::path::Path;
 
-use pbrsim::experiment::{self, Collected, Settings, metrics, summarise};
+use pbrsim::experiment::{self, Collected, Settings, Table, metrics, summarise};
 use pbrsim::model::{Model, Practice, ServiceLine, default_referral_policy};
 use pbrsim::scenario;
 
@@ -31,13 +31,13 @@ fn mean(model: &Model, settings: Settings, metric: &str) -> Result<f64, Box<dyn 
     let collected = Collected::new(model, &results);
     let p = collected.periods.iter().position(|x| x == "all").ok_or("no period `all`")?;
     let k = metrics::SYSTEM.iter().position(|m| m.name == metric).ok_or("no such metric")?;
-    Ok(summarise(&collected.system[p][0][k]).mean)
+    Ok(summarise(&collected.values(Table::System, p, 0, k)?).mean)
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
     let loaded = scenario::load(&path)?;
-    let settings = Settings { seed: 20070401, replications: 6, threads: 2 };
+    let settings = Settings { seed: 20070401, replications: 6, threads: 2, ..Settings::default() };
     let base = Model::new(loaded.config()?)?;
     let rmc = Model::with_referral_policy(loaded.config()?, referral_management)?;
     for metric in ["referrals_per_1000", "admitted_rtt_wait_p50_days", "tariff_paid_gbp"] {

@@ -148,6 +148,21 @@ pub struct MergeArgs {
     pub quiet: bool,
 }
 
+/// The environment variable that sets the largest metric table a run keeps in memory,
+/// in bytes; a larger table goes to a temporary file (see `docs/reliability.md`).
+pub const TABLE_MEMORY_ENV: &str = "PBRSIM_TABLE_MEMORY";
+
+/// The largest metric table to keep in memory: [`TABLE_MEMORY_ENV`] if set, else the
+/// library's default. A value that is not a whole number of bytes is refused.
+pub fn table_memory() -> Result<usize, String> {
+    match std::env::var(TABLE_MEMORY_ENV) {
+        Err(_) => Ok(pbrsim::experiment::collected::MEMORY_LIMIT),
+        Ok(v) => v.trim().parse().map_err(|_| {
+            format!("error: {TABLE_MEMORY_ENV} = `{v}`: expected a whole number of bytes (such as 16777216)")
+        }),
+    }
+}
+
 /// Worker threads: as asked, or one per core.
 pub fn threads(asked: Option<u32>) -> usize {
     asked.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), |t| t as usize)

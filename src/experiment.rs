@@ -5,6 +5,7 @@
 //! in completion order, so every output is byte-identical whatever the thread count.
 
 pub mod calibration;
+pub mod collected;
 pub mod compare;
 pub mod memory;
 pub mod metrics;
@@ -19,6 +20,7 @@ use rayon::prelude::*;
 use crate::model::{Model, ModelError, ReplicationResult, YearRecord};
 use crate::scenario::{Loaded, ScenarioError};
 
+pub use collected::{Collected, Row, Table};
 pub use stats::{Summary, summarise};
 
 /// Label of the whole-horizon period in outputs.
@@ -31,6 +33,16 @@ pub struct Settings {
     pub replications: u32,
     /// Worker threads; 0 means one per available core.
     pub threads: usize,
+    /// The largest metric table kept in memory, in bytes; a larger one goes to a
+    /// temporary file ([`collected::MEMORY_LIMIT`] by default).
+    pub table_memory: usize,
+}
+
+impl Default for Settings {
+    /// Seed 0, one replication, a thread per core, the default table memory.
+    fn default() -> Self {
+        Self { seed: 0, replications: 1, threads: 0, table_memory: collected::MEMORY_LIMIT }
+    }
 }
 
 /// Why an experiment failed.
@@ -143,12 +155,17 @@ pub enum ExperimentError {
     Shape { replication: u64, what: &'static str, nominal: usize, drawn: usize },
     #[error("error: {0}")]
     Run(#[from] RunError),
+    /// The metric table could not be kept in its temporary file (a full disk, say).
+    #[error(
+        "error: cannot keep the metric table in a temporary file: {0}\n  = help: a large run's table goes to the system's temporary folder; set TMPDIR to a disk with room"
+    )]
+    Table(std::io::Error),
 }
 
 impl ExperimentError {
     /// Whether the input was at fault (exit code 2) rather than the run (exit code 1).
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, Self::Run(_))
+        !matches!(self, Self::Run(_) | Self::Table(_))
     }
 }
 
@@ -157,8 +174,8 @@ impl ExperimentError {
 /// replication, the values drawn for the uncertain parameters.
 ///
 /// Each replication's records are collected into the metric table as it finishes and
-/// then dropped, so memory grows by the table's column (a few tens of kB for the
-/// baseline) per replication, not by the replication's records.
+/// then dropped; the table itself goes to a temporary file once it is large (see
+/// [`collected`]), so memory does not grow with the number of replications.
 #[derive(Debug)]
 pub struct Runs {
     pub model: Model,
@@ -188,7 +205,9 @@ pub fn run_scenario_until(
     stop: &AtomicBool,
 ) -> Result<Runs, ExperimentError> {
     let model = nominal_model(loaded)?;
-    let table = Mutex::new(Collected::empty(&model, settings.replications as usize));
+    let table = Collected::with_memory_limit(&model, settings.replications as usize, settings.table_memory)
+        .map_err(ExperimentError::Table)?;
+    let table = Mutex::new(table);
     let collect = |r: u64, result: &ReplicationResult| {
         table.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).add(&model, r as usize, result);
     };
@@ -196,6 +215,7 @@ pub fn run_scenario_until(
         let kept = run_into(&model, settings, on_done, stop, &|r, result| collect(r, &result))?;
         let parameters = vec![Vec::new(); kept.len()];
         let collected = table.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()).finish();
+        let collected = collected.map_err(ExperimentError::Table)?;
         return Ok(Runs { model, collected, parameters });
     }
     let pool = rayon::ThreadPoolBuilder::new()
@@ -232,6 +252,7 @@ pub fn run_scenario_until(
         return Err(RunError::Interrupted { completed, total }.into());
     }
     let collected = table.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()).finish();
+    let collected = collected.map_err(ExperimentError::Table)?;
     Ok(Runs { model, collected, parameters })
 }
 
@@ -290,91 +311,4 @@ pub fn whole_horizon(result: &ReplicationResult) -> Option<YearRecord> {
         all.merge(y);
     }
     Some(all)
-}
-
-/// Every metric of every replication, arranged for summaries: values are indexed
-/// `[period][entity][metric][replication]`, periods being the financial years then
-/// `all`. System metrics have a single entity.
-#[derive(Debug, Clone)]
-pub struct Collected {
-    pub periods: Vec<String>,
-    pub system: Vec<Vec<Vec<Vec<f64>>>>,
-    pub providers: Vec<Vec<Vec<Vec<f64>>>>,
-    pub services: Vec<Vec<Vec<Vec<f64>>>>,
-    pub practices: Vec<Vec<Vec<Vec<f64>>>>,
-    pub pcts: Vec<Vec<Vec<Vec<f64>>>>,
-    /// Market events of each replication, in replication order then time order.
-    pub events: Vec<(u64, crate::model::MarketEvent)>,
-}
-
-impl Collected {
-    /// Collects `results` (in replication order) for a model.
-    pub fn new(model: &Model, results: &[ReplicationResult]) -> Self {
-        let mut c = Self::empty(model, results.len());
-        for (r, res) in results.iter().enumerate() {
-            c.add(model, r, res);
-        }
-        c.finish()
-    }
-
-    /// A table for `replications` replications of `model`, every value 0 until its
-    /// replication is [added](Collected::add).
-    pub fn empty(model: &Model, replications: usize) -> Self {
-        let cfg = model.config();
-        let mut periods: Vec<String> = cfg.calendar.years.iter().map(|y| y.label.clone()).collect();
-        periods.push(ALL_YEARS.to_string());
-        let np = periods.len();
-        let empty = |entities: usize, metrics: usize| vec![vec![vec![vec![0.0; replications]; metrics]; entities]; np];
-        Self {
-            system: empty(1, metrics::SYSTEM.len()),
-            providers: empty(cfg.providers.len(), metrics::PROVIDER.len()),
-            services: empty(model.services().count(), metrics::SERVICE.len()),
-            practices: empty(cfg.practices.len(), metrics::PRACTICE.len()),
-            pcts: empty(cfg.pcts.len(), metrics::PCT.len()),
-            events: Vec::new(),
-            periods,
-        }
-    }
-
-    /// Fills replication `r`'s values from its result. Replications may be added in any
-    /// order; [`Collected::finish`] puts the market events in replication order.
-    pub fn add(&mut self, model: &Model, r: usize, res: &ReplicationResult) {
-        let cfg = model.config();
-        let c = self;
-        c.events.extend(res.events.iter().map(|e| (r as u64, e.clone())));
-        let services = model.services().count();
-        let all = whole_horizon(res);
-        for (p, year) in res.years.iter().chain(all.as_ref()).enumerate() {
-            for (k, m) in metrics::SYSTEM.iter().enumerate() {
-                c.system[p][0][k][r] = (m.value)(year);
-            }
-            for i in 0..cfg.providers.len() {
-                for (k, m) in metrics::PROVIDER.iter().enumerate() {
-                    c.providers[p][i][k][r] = (m.value)(year, i);
-                }
-            }
-            for i in 0..services {
-                for (k, m) in metrics::SERVICE.iter().enumerate() {
-                    c.services[p][i][k][r] = (m.value)(year, i);
-                }
-            }
-            for i in 0..cfg.practices.len() {
-                for (k, m) in metrics::PRACTICE.iter().enumerate() {
-                    c.practices[p][i][k][r] = (m.value)(year, i);
-                }
-            }
-            for i in 0..cfg.pcts.len() {
-                for (k, m) in metrics::PCT.iter().enumerate() {
-                    c.pcts[p][i][k][r] = (m.value)(year, i);
-                }
-            }
-        }
-    }
-
-    /// Orders the market events by replication (each replication's in time order, as
-    /// added), whatever order the replications were added in.
-    pub fn finish(mut self) -> Self {
-        self.events.sort_by_key(|&(r, _)| r);
-        self
-    }
 }

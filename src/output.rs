@@ -15,7 +15,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::experiment::metrics::{self, EntityFn, Metric};
-use crate::experiment::{Collected, summarise};
+use crate::experiment::{Collected, Table, summarise};
 use crate::model::Model;
 
 /// Why results could not be written.
@@ -42,7 +42,27 @@ pub fn fmt_num(x: f64) -> String {
 
 /// Lower-case hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A file's size and SHA-256, read in pieces: an output file may be far larger than
+/// the memory a run otherwise needs (`practices.csv` of a long run is gigabytes).
+fn sha256_file(path: &Path) -> std::io::Result<(u64, String)> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let (mut hasher, mut buf, mut bytes) = (Sha256::new(), vec![0u8; 1 << 16], 0u64);
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok((bytes, hex(&hasher.finalize())));
+        }
+        hasher.update(&buf[..n]);
+        bytes += n as u64;
+    }
 }
 
 /// Quotes a CSV field if it needs it (RFC 4180).
@@ -149,9 +169,6 @@ pub const RUN_FILES: [&str; 10] = [
 pub const PCT_FILES: [&str; 2] = ["summary_pcts.csv", "pcts.csv"];
 
 /// Writes every result file of a run into `dir`; returns their paths.
-// Replication indexes address the innermost level of nested tables: a range loop is
-// the clear way to say "row r of every table".
-#[allow(clippy::needless_range_loop)]
 pub fn write_run(dir: &Path, model: &Model, c: &Collected, info: &RunInfo) -> Result<Vec<PathBuf>, OutputError> {
     let cfg = model.config();
     let providers: Vec<&str> = cfg.providers.iter().map(|p| p.name.as_str()).collect();
@@ -173,58 +190,56 @@ pub fn write_run(dir: &Path, model: &Model, c: &Collected, info: &RunInfo) -> Re
         writeln!(w, "year,metric,unit,{SUMMARY_HEADER}")?;
         for (p, period) in c.periods.iter().enumerate() {
             for (k, m) in metrics::SYSTEM.iter().enumerate() {
-                writeln!(w, "{period},{},{},{}", m.name, m.unit, summary_cells(&c.system[p][0][k]))?;
+                writeln!(w, "{period},{},{},{}", m.name, m.unit, summary_cells(&c.values(Table::System, p, 0, k)?))?;
             }
         }
         Ok(())
     })?;
-    let entity_summary = |w: &mut dyn Write,
-                          kind: &str,
-                          names: &[&str],
-                          table: &[Vec<Vec<Vec<f64>>>],
-                          defs: &[Metric<EntityFn>]| {
+    let entity_summary = |w: &mut dyn Write, kind: &str, names: &[&str], table: Table, defs: &[Metric<EntityFn>]| {
         writeln!(w, "year,{kind},metric,unit,{SUMMARY_HEADER}")?;
         for (p, period) in c.periods.iter().enumerate() {
             for (i, name) in names.iter().enumerate() {
                 for (k, m) in defs.iter().enumerate() {
-                    writeln!(w, "{period},{},{},{},{}", field(name), m.name, m.unit, summary_cells(&table[p][i][k]))?;
+                    let cells = summary_cells(&c.values(table, p, i, k)?);
+                    writeln!(w, "{period},{},{},{},{cells}", field(name), m.name, m.unit)?;
                 }
             }
         }
         Ok(())
     };
-    out("summary_providers.csv", &|w| entity_summary(w, "provider", &providers, &c.providers, metrics::PROVIDER))?;
-    out("summary_services.csv", &|w| entity_summary(w, "service", &services, &c.services, metrics::SERVICE))?;
-    out("summary_practices.csv", &|w| entity_summary(w, "practice", &practices, &c.practices, metrics::PRACTICE))?;
+    out("summary_providers.csv", &|w| entity_summary(w, "provider", &providers, Table::Provider, metrics::PROVIDER))?;
+    out("summary_services.csv", &|w| entity_summary(w, "service", &services, Table::Service, metrics::SERVICE))?;
+    out("summary_practices.csv", &|w| entity_summary(w, "practice", &practices, Table::Practice, metrics::PRACTICE))?;
     out("replications.csv", &|w| {
         writeln!(w, "replication,year,metric,value")?;
         for r in 0..reps {
+            let row = c.replication(r)?;
             for (p, period) in c.periods.iter().enumerate() {
                 for (k, m) in metrics::SYSTEM.iter().enumerate() {
-                    writeln!(w, "{r},{period},{},{}", m.name, fmt_num(c.system[p][0][k][r]))?;
+                    writeln!(w, "{r},{period},{},{}", m.name, fmt_num(row.get(Table::System, p, 0, k)))?;
                 }
             }
         }
         Ok(())
     })?;
-    let entity_long =
-        |w: &mut dyn Write, kind: &str, names: &[&str], table: &[Vec<Vec<Vec<f64>>>], defs: &[Metric<EntityFn>]| {
-            writeln!(w, "replication,year,{kind},metric,value")?;
-            for r in 0..reps {
-                for (p, period) in c.periods.iter().enumerate() {
-                    for (i, name) in names.iter().enumerate() {
-                        let name = field(name);
-                        for (k, m) in defs.iter().enumerate() {
-                            writeln!(w, "{r},{period},{name},{},{}", m.name, fmt_num(table[p][i][k][r]))?;
-                        }
+    let entity_long = |w: &mut dyn Write, kind: &str, names: &[&str], table: Table, defs: &[Metric<EntityFn>]| {
+        writeln!(w, "replication,year,{kind},metric,value")?;
+        for r in 0..reps {
+            let row = c.replication(r)?;
+            for (p, period) in c.periods.iter().enumerate() {
+                for (i, name) in names.iter().enumerate() {
+                    let name = field(name);
+                    for (k, m) in defs.iter().enumerate() {
+                        writeln!(w, "{r},{period},{name},{},{}", m.name, fmt_num(row.get(table, p, i, k)))?;
                     }
                 }
             }
-            Ok(())
-        };
-    out("providers.csv", &|w| entity_long(w, "provider", &providers, &c.providers, metrics::PROVIDER))?;
-    out("services.csv", &|w| entity_long(w, "service", &services, &c.services, metrics::SERVICE))?;
-    out("practices.csv", &|w| entity_long(w, "practice", &practices, &c.practices, metrics::PRACTICE))?;
+        }
+        Ok(())
+    };
+    out("providers.csv", &|w| entity_long(w, "provider", &providers, Table::Provider, metrics::PROVIDER))?;
+    out("services.csv", &|w| entity_long(w, "service", &services, Table::Service, metrics::SERVICE))?;
+    out("practices.csv", &|w| entity_long(w, "practice", &practices, Table::Practice, metrics::PRACTICE))?;
     out("market_events.csv", &|w| {
         writeln!(w, "replication,date,year,event,provider,service,value")?;
         for (r, e) in &c.events {
@@ -243,8 +258,8 @@ pub fn write_run(dir: &Path, model: &Model, c: &Collected, info: &RunInfo) -> Re
     })?;
     if cfg.pcts.len() > 1 {
         let pcts: Vec<&str> = cfg.pcts.iter().map(|p| p.name.as_str()).collect();
-        out(PCT_FILES[0], &|w| entity_summary(w, "pct", &pcts, &c.pcts, metrics::PCT))?;
-        out(PCT_FILES[1], &|w| entity_long(w, "pct", &pcts, &c.pcts, metrics::PCT))?;
+        out(PCT_FILES[0], &|w| entity_summary(w, "pct", &pcts, Table::Pct, metrics::PCT))?;
+        out(PCT_FILES[1], &|w| entity_long(w, "pct", &pcts, Table::Pct, metrics::PCT))?;
     }
     if !info.uncertain_parameters.is_empty() {
         out("parameters.csv", &|w| {
@@ -269,11 +284,11 @@ pub fn write_manifest<T: Serialize>(
 ) -> Result<Vec<PathBuf>, OutputError> {
     let mut outputs = Vec::new();
     for path in &written {
-        let bytes = std::fs::read(path).map_err(|source| OutputError::Io { path: path.clone(), source })?;
+        let (bytes, sha256) = sha256_file(path).map_err(|source| OutputError::Io { path: path.clone(), source })?;
         outputs.push(OutputFile {
             file: path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
-            bytes: bytes.len() as u64,
-            sha256: sha256_hex(&bytes),
+            bytes,
+            sha256,
         });
     }
     let json = serde_json::to_vec_pretty(&Manifest { run: manifest, outputs })?;

@@ -48,6 +48,7 @@ pub fn calibrate(args: &CalibrateArgs) -> io::Result<i32> {
         seed: args.seed.unwrap_or(loaded.scenario.simulation.seed),
         replications: args.reps.unwrap_or(loaded.scenario.simulation.replications),
         threads,
+        ..Settings::default()
     };
     if settings.replications < 2 {
         report(format!(

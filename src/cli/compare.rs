@@ -8,11 +8,11 @@ use std::time::Instant;
 use serde::Serialize;
 
 use pbrsim::experiment::compare::{self, CompareError, Compared, labels, paired};
-use pbrsim::experiment::{Settings, metrics};
+use pbrsim::experiment::{Settings, Table, metrics};
 use pbrsim::output::{self, ExtendedFile, RunInfo, ScenarioInfo, UncertainInfo, fmt_num};
 use pbrsim::scenario;
 
-use super::{CompareArgs, EXIT_BAD_INPUT, EXIT_FAILURE, progress, report, threads};
+use super::{CompareArgs, EXIT_BAD_INPUT, EXIT_FAILURE, progress, report, table_memory, threads};
 
 /// Metrics printed after a comparison (whole horizon).
 const HEADLINE: [&str; 5] =
@@ -57,11 +57,19 @@ pub fn compare(args: &CompareArgs) -> io::Result<i32> {
     if failed {
         return Ok(EXIT_BAD_INPUT);
     }
+    let table_memory = match table_memory() {
+        Ok(b) => b,
+        Err(e) => {
+            report(e);
+            return Ok(EXIT_BAD_INPUT);
+        }
+    };
     let base = &loaded[0].scenario.simulation;
     let settings = Settings {
         seed: args.seed.unwrap_or(base.seed),
         replications: args.reps.unwrap_or(base.replications).max(2),
         threads: threads(args.threads),
+        table_memory,
     };
     let names = labels(&args.scenarios);
     let out_dir = args.out.clone().unwrap_or_else(|| PathBuf::from("output").join(format!("compare-{}", names[0])));
@@ -185,7 +193,8 @@ fn print_headline(
     for c in &compared[1..] {
         for name in HEADLINE {
             let Some(k) = metrics::SYSTEM.iter().position(|m| m.name == name) else { continue };
-            let p = paired(&base.runs.collected.system[all][0][k], &c.runs.collected.system[all][0][k]);
+            let values = |c: &Compared| c.runs.collected.values(Table::System, all, 0, k);
+            let p = paired(&values(base)?, &values(c)?);
             writeln!(
                 w,
                 "{:<24} {:<28} {:>14} {:>14} {:>14} {:>14}",

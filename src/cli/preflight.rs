@@ -42,7 +42,7 @@ pub fn check(
     max: Option<MaxMemory>,
 ) -> Result<MemoryEstimate, String> {
     loaded.preflight(model).map_err(|e| e.to_string())?;
-    let estimate = memory::estimate(model, replications, threads);
+    let estimate = memory::estimate(model, replications, threads, super::table_memory()?);
     let (limit, source) = match max {
         Some(MaxMemory::Unlimited) => return Ok(estimate),
         Some(MaxMemory::Bytes(b)) => (b, "the --max-memory limit"),

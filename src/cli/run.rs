@@ -4,12 +4,12 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use pbrsim::experiment::{self, Collected, Settings, metrics, summarise};
+use pbrsim::experiment::{self, Collected, Settings, Table, metrics, summarise};
 use pbrsim::output::{self, ExtendedFile, RunInfo, ScenarioInfo, UncertainInfo, fmt_num};
 use pbrsim::scenario;
 
 use super::interrupt::{Interrupt, command_line};
-use super::{EXIT_BAD_INPUT, EXIT_FAILURE, RunArgs, preflight, progress, report};
+use super::{EXIT_BAD_INPUT, EXIT_FAILURE, RunArgs, preflight, progress, report, table_memory};
 
 /// Headline metrics printed after a run (whole horizon).
 const HEADLINE: [&str; 8] = [
@@ -47,7 +47,19 @@ pub fn run(args: &RunArgs) -> io::Result<i32> {
     }
     let threads =
         args.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), |t| t as usize);
-    let settings = Settings { seed: resolved.simulation.seed, replications: resolved.simulation.replications, threads };
+    let table_memory = match table_memory() {
+        Ok(b) => b,
+        Err(e) => {
+            report(e);
+            return Ok(EXIT_BAD_INPUT);
+        }
+    };
+    let settings = Settings {
+        seed: resolved.simulation.seed,
+        replications: resolved.simulation.replications,
+        threads,
+        table_memory,
+    };
     let out_dir = args.out.clone().unwrap_or_else(|| {
         let stem = args.scenario.file_stem().map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
         PathBuf::from("output").join(stem)
@@ -178,7 +190,7 @@ fn print_headline(
     writeln!(w, "{:<32} {:>16} {:>16} {:>16}", "metric (whole horizon)", "mean", "95% CI low", "95% CI high")?;
     for name in HEADLINE {
         if let Some(k) = metrics::SYSTEM.iter().position(|m| m.name == name) {
-            let s = summarise(&c.system[all][0][k]);
+            let s = summarise(&c.values(Table::System, all, 0, k)?);
             let round = |x: f64| if x.is_nan() { "NA".to_string() } else { fmt_num((x * 1000.0).round() / 1000.0) };
             writeln!(w, "{:<32} {:>16} {:>16} {:>16}", name, round(s.mean), round(s.ci95_low), round(s.ci95_high))?;
         }

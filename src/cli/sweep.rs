@@ -10,7 +10,7 @@ use pbrsim::experiment::sweep::Sweep;
 use pbrsim::output::{self, sweep as out};
 
 use super::interrupt::{Interrupt, command_line};
-use super::{EXIT_BAD_INPUT, EXIT_FAILURE, MergeArgs, Shard, SweepArgs, progress, report, threads};
+use super::{EXIT_BAD_INPUT, EXIT_FAILURE, MergeArgs, Shard, SweepArgs, progress, report, table_memory, threads};
 
 #[derive(Serialize)]
 struct ShardRecord {
@@ -20,8 +20,15 @@ struct ShardRecord {
 }
 
 pub fn sweep(args: &SweepArgs) -> io::Result<i32> {
-    let sweep = match Sweep::load(&args.sweep) {
+    let mut sweep = match Sweep::load(&args.sweep) {
         Ok(s) => s,
+        Err(e) => {
+            report(e);
+            return Ok(EXIT_BAD_INPUT);
+        }
+    };
+    sweep.settings.table_memory = match table_memory() {
+        Ok(b) => b,
         Err(e) => {
             report(e);
             return Ok(EXIT_BAD_INPUT);

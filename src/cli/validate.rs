@@ -54,6 +54,13 @@ pub fn validate(args: &ValidateArgs) -> io::Result<i32> {
                         "  memory: about {} for {reps} replications on {threads} threads",
                         human_bytes(estimate.total())
                     )?;
+                    if estimate.table_file > 0.0 {
+                        writeln!(
+                            out,
+                            "  disk: the metric table waits in a temporary file of {} (TMPDIR)",
+                            human_bytes(estimate.table_file)
+                        )?;
+                    }
                 }
             }
             Err(e) => {

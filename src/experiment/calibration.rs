@@ -15,7 +15,7 @@
 //!
 //! Nothing here prints: the CLI (`pbrsim calibrate`) formats the outcomes.
 
-use super::{Collected, Summary, metrics, summarise};
+use super::{Collected, Summary, Table, metrics, summarise};
 use crate::scenario::schema::CalibrationSpec;
 
 /// A calibration target, with its acceptance range resolved.
@@ -42,6 +42,8 @@ pub enum CalibrationError {
     UnknownYear { target: String, year: String },
     #[error("calibration target `{target}`: expected `low` and `high`, or `value` and `tolerance`")]
     NoRange { target: String },
+    #[error("cannot read the metric table: {0}")]
+    Table(String),
 }
 
 /// A judged target.
@@ -99,7 +101,9 @@ pub fn evaluate(targets: &[Target], collected: &Collected) -> Result<Vec<Outcome
                 .iter()
                 .position(|y| *y == t.year)
                 .ok_or_else(|| CalibrationError::UnknownYear { target: t.name.clone(), year: t.year.clone() })?;
-            let summary = summarise(&collected.system[p][0][k]);
+            let values =
+                collected.values(Table::System, p, 0, k).map_err(|e| CalibrationError::Table(e.to_string()))?;
+            let summary = summarise(&values);
             Ok(Outcome { pass: passes(&summary, t.low, t.high), target: t.clone(), summary })
         })
         .collect()

@@ -12,7 +12,9 @@
 //! - **retained**: every finished replication's market events (its year records are
 //!   collected into the metric table as it finishes, then dropped);
 //! - **collected**: the metric table the summaries are computed from, one `f64` per
-//!   replication × period × entity × metric;
+//!   replication × period × entity × metric, while it is small enough to stay in
+//!   memory (a larger one waits in a temporary file, see [`super::collected`]), and
+//!   the window of it being read;
 //! - the model's own tables and a fixed base (program, thread stacks).
 //!
 //! Each part errs on the generous side; `docs/reliability.md` compares the estimate
@@ -23,6 +25,7 @@ use std::mem::size_of;
 use crate::model::record::{PracticeYear, ProviderYear, ServiceYear, WAIT_BINS, YearRecord};
 use crate::model::{MarketEvent, Model};
 
+use super::collected::WINDOW_BYTES;
 use super::metrics;
 
 /// Bytes per patient in flight: the patient's slot (32 bytes) and its place in a queue
@@ -41,10 +44,9 @@ const QUEUE_BYTES: f64 = 32768.0 * 24.0 + 4096.0;
 /// per-thread arenas, fragmented by the replications' freed working sets; measured 2.2
 /// when finished replications' year records were still retained).
 const RETAINED_OVERHEAD: f64 = 2.5;
-/// The metric table's peak resident memory as a multiple of its values' size:
-/// measured 3.1 on the baseline with 2,000 replications (the table, then the
-/// summaries and CSV rows built from it while outputs are written).
-const TABLE_OVERHEAD: f64 = 3.5;
+/// The metric table's peak resident memory as a multiple of its values' size, when it
+/// is kept in memory (one allocation; allocator slack and the row being filled).
+const TABLE_OVERHEAD: f64 = 1.25;
 /// The program, allocator slack and a worker thread's stack.
 const BASE_BYTES: f64 = 8.0 * 1024.0 * 1024.0;
 const THREAD_BYTES: f64 = 2.0 * 1024.0 * 1024.0;
@@ -57,6 +59,9 @@ pub struct MemoryEstimate {
     pub collected: f64,
     pub model: f64,
     pub base: f64,
+    /// Bytes of the metric table's temporary file (0 when the table stays in memory):
+    /// disk, not memory, so not part of the total.
+    pub table_file: f64,
 }
 
 impl MemoryEstimate {
@@ -96,8 +101,9 @@ pub fn peak_patients(model: &Model) -> f64 {
     1.25 * peak
 }
 
-/// Estimates the peak memory of `replications` replications on `threads` workers.
-pub fn estimate(model: &Model, replications: u32, threads: usize) -> MemoryEstimate {
+/// Estimates the peak memory of `replications` replications on `threads` workers,
+/// keeping a metric table of up to `table_memory` bytes in memory.
+pub fn estimate(model: &Model, replications: u32, threads: usize, table_memory: usize) -> MemoryEstimate {
     let c = model.config();
     let (providers, services, practices) = (c.providers.len(), model.services().count(), c.practices.len());
     let years = c.calendar.years.len();
@@ -114,18 +120,25 @@ pub fn estimate(model: &Model, replications: u32, threads: usize) -> MemoryEstim
     let metrics = (metrics::SYSTEM.len()
         + providers * metrics::PROVIDER.len()
         + services * metrics::SERVICE.len()
-        + practices * metrics::PRACTICE.len()) as f64;
+        + practices * metrics::PRACTICE.len()
+        + c.pcts.len() * metrics::PCT.len()) as f64;
+    let row = periods * metrics * 8.0;
+    let table = replications as f64 * row;
+    let in_file = table > table_memory as f64;
     MemoryEstimate {
         in_flight: workers * (per_replication + THREAD_BYTES),
         retained: RETAINED_OVERHEAD * replications as f64 * events_retained,
-        // The table (allocated whole when the run starts, resident as it fills) with
-        // what the outputs build from it, and the summaries' sorted copy of each row.
-        collected: TABLE_OVERHEAD * replications as f64 * periods * metrics * 8.0 + periods * metrics * 128.0,
+        // The table if in memory (allocated whole when the run starts), the window of
+        // columns being read, a row per worker and the one being written out.
+        collected: if in_file { 0.0 } else { TABLE_OVERHEAD * table }
+            + table.min(WINDOW_BYTES as f64)
+            + (workers + 1.0) * row,
         // The choice table (and as much again for the emergency routes and default
         // services built alongside it), then per practice and per service records.
         model: 2.0 * candidates * CANDIDATE_BYTES
             + (practices * c.lines.len() * 8 + practices * 128 + services * 512) as f64,
         base: BASE_BYTES,
+        table_file: if in_file { table } else { 0.0 },
     }
 }
 

@@ -238,6 +238,7 @@ impl Sweep {
             seed: scenario.scenario.simulation.seed,
             replications: spec.replications.unwrap_or(scenario.scenario.simulation.replications),
             threads: 1,
+            ..Settings::default()
         };
         if settings.replications == 0 {
             return Err(invalid("`replications` must be at least 1".into()));

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::{OutputError, atomic, field, fmt_num, write_manifest};
+use crate::experiment::Table;
 use crate::experiment::compare::{Compared, matching, paired};
 use crate::experiment::metrics::{self, EntityFn, Metric};
 
@@ -47,7 +48,8 @@ pub fn write_comparison<T: Serialize>(
         for (p, period) in periods.iter().enumerate() {
             for (k, m) in metrics::SYSTEM.iter().enumerate() {
                 for o in others {
-                    let cells = paired_cells(&base.runs.collected.system[p][0][k], &o.runs.collected.system[p][0][k]);
+                    let values = |c: &Compared| c.runs.collected.values(Table::System, p, 0, k);
+                    let cells = paired_cells(&values(base)?, &values(o)?);
                     writeln!(w, "{period},{},{},{cells}", m.name, field(&o.label))?;
                 }
             }
@@ -74,17 +76,14 @@ pub fn write_comparison<T: Serialize>(
                 matching(&base_refs, &n.iter().map(String::as_str).collect::<Vec<_>>())
             })
             .collect();
-        let table = |c: &Compared| {
-            if providers { c.runs.collected.providers.clone() } else { c.runs.collected.practices.clone() }
-        };
-        let base_table = table(base);
-        let other_tables: Vec<_> = others.iter().map(table).collect();
+        let table = if providers { Table::Provider } else { Table::Practice };
         for (p, period) in periods.iter().enumerate() {
             for (i, name) in base_refs.iter().enumerate() {
                 for (k, m) in defs.iter().enumerate() {
-                    for ((o, t), pairs) in others.iter().zip(&other_tables).zip(&pairs) {
+                    let base_values = base.runs.collected.values(table, p, i, k)?;
+                    for (o, pairs) in others.iter().zip(&pairs) {
                         let Some(&(_, j, _)) = pairs.iter().find(|(bi, _, _)| *bi == i) else { continue };
-                        let cells = paired_cells(&base_table[p][i][k], &t[p][j][k]);
+                        let cells = paired_cells(&base_values, &o.runs.collected.values(table, p, j, k)?);
                         writeln!(w, "{period},{},{},{},{cells}", field(name), m.name, field(&o.label))?;
                     }
                 }

@@ -25,9 +25,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{OutputError, SUMMARY_HEADER, atomic, field, fmt_num, sha256_hex, summary_cells, write_manifest};
-use crate::experiment::Collected;
 use crate::experiment::metrics;
 use crate::experiment::sweep::{Design, Sweep};
+use crate::experiment::{Collected, Table};
 
 /// Names of the merged files, in the order written (`sweep_parameters.csv` only when
 /// the scenario has uncertain parameters, `tornado.csv` only for one-way designs; the
@@ -193,7 +193,7 @@ pub fn write_point(
         for (p, period) in c.periods.iter().enumerate() {
             for (i, name) in providers.iter().enumerate() {
                 for (k, m) in metrics::PROVIDER.iter().enumerate() {
-                    let cells = summary_cells(&c.providers[p][i][k]);
+                    let cells = summary_cells(&c.values(Table::Provider, p, i, k)?);
                     writeln!(w, "{point},{period},{},{},{},{cells}", field(name), m.name, m.unit)?;
                 }
             }
@@ -212,9 +212,10 @@ pub fn write_point(
     }
     atomic::write_with(&point_replications(dir, point), |w| {
         for r in 0..replications {
+            let row = c.replication(r)?;
             for (p, period) in c.periods.iter().enumerate() {
                 for (k, m) in metrics::SYSTEM.iter().enumerate() {
-                    writeln!(w, "{point},{r},{period},{},{}", m.name, fmt_num(c.system[p][0][k][r]))?;
+                    writeln!(w, "{point},{r},{period},{},{}", m.name, fmt_num(row.get(Table::System, p, 0, k)))?;
                 }
             }
         }
@@ -223,7 +224,13 @@ pub fn write_point(
     atomic::write_with(&point_summary(dir, point), |w| {
         for (p, period) in c.periods.iter().enumerate() {
             for (k, m) in metrics::SYSTEM.iter().enumerate() {
-                writeln!(w, "{point},{period},{},{},{}", m.name, m.unit, summary_cells(&c.system[p][0][k]))?;
+                writeln!(
+                    w,
+                    "{point},{period},{},{},{}",
+                    m.name,
+                    m.unit,
+                    summary_cells(&c.values(Table::System, p, 0, k)?)
+                )?;
             }
         }
         Ok(())

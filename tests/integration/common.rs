@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use pbrsim::experiment::{self, Collected, Settings, metrics};
+use pbrsim::experiment::{self, Collected, Settings, Table, metrics};
 use pbrsim::model::{Model, ReplicationResult};
 use pbrsim::scenario;
 
@@ -27,7 +27,8 @@ pub fn model_with(rel: &str, edit: impl FnOnce(&mut scenario::Scenario)) -> Mode
 
 /// Runs `reps` replications.
 pub fn run(model: &Model, seed: u64, reps: u32) -> Vec<ReplicationResult> {
-    experiment::run(model, Settings { seed, replications: reps, threads: 2 }, &|| {}).unwrap_or_else(|e| panic!("{e}"))
+    experiment::run(model, Settings { seed, replications: reps, threads: 2, ..Settings::default() }, &|| {})
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Per-replication values of a system metric in a period (`"all"` or a year label).
@@ -35,5 +36,5 @@ pub fn system_values(model: &Model, results: &[ReplicationResult], period: &str,
     let c = Collected::new(model, results);
     let p = c.periods.iter().position(|x| x == period).unwrap_or_else(|| panic!("no period {period}"));
     let k = metrics::SYSTEM.iter().position(|m| m.name == metric).unwrap_or_else(|| panic!("no metric {metric}"));
-    c.system[p][0][k].clone()
+    c.values(Table::System, p, 0, k).expect("table in memory")
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use assert_cmd::Command;
 
-use pbrsim::experiment::Collected;
+use pbrsim::experiment::{Collected, Table};
 
 use crate::common::repo;
 
@@ -48,18 +48,85 @@ fn outputs_are_identical_for_one_and_two_threads() {
     assert_eq!(manifest_without_timing(&one), manifest_without_timing(&two));
 }
 
+/// Every CSV in `a` has a byte-identical twin in `b`; returns how many were compared.
+fn same_csvs(a: &Path, b: &Path) -> usize {
+    let mut compared = 0;
+    for entry in fs::read_dir(a).unwrap() {
+        let name = entry.unwrap().file_name();
+        if name.to_string_lossy().ends_with(".csv") {
+            let (x, y) = (fs::read(a.join(&name)).unwrap(), fs::read(b.join(&name)).unwrap());
+            assert!(x == y, "{} differs", name.to_string_lossy());
+            compared += 1;
+        }
+    }
+    compared
+}
+
+#[test]
+fn outputs_are_identical_with_the_metric_table_in_memory_or_in_a_file() {
+    // `PBRSIM_TABLE_MEMORY=0` sends every table to its temporary file; the default
+    // keeps these small ones in memory. A run and a comparison (which reads two tables
+    // side by side) must write the same bytes either way.
+    let tmp = tempfile::tempdir().unwrap();
+    let pbrsim = |limit: Option<&str>, args: &[&str], out: &Path, scenarios: &[&str]| {
+        let mut c = Command::cargo_bin("pbrsim").unwrap();
+        if let Some(l) = limit {
+            c.env("PBRSIM_TABLE_MEMORY", l);
+        }
+        c.args(args).args(["--seed", "3", "--threads", "2", "--quiet", "--out"]).arg(out);
+        c.args(scenarios.iter().map(|s| repo(s))).assert().success();
+    };
+    let small = ["tests/data/small.toml"];
+    let both = ["tests/data/small.toml", "tests/data/small-policy.toml"];
+    for (kind, args, scenarios) in
+        [("run", ["run", "--reps", "5"], &small[..]), ("compare", ["compare", "--reps", "4"], &both[..])]
+    {
+        let (memory, file) = (tmp.path().join(format!("{kind}-memory")), tmp.path().join(format!("{kind}-file")));
+        pbrsim(None, &args, &memory, scenarios);
+        pbrsim(Some("0"), &args, &file, scenarios);
+        assert!(same_csvs(&memory, &file) >= 3, "{kind}: too few files compared");
+        assert_eq!(manifest_without_timing(&memory), manifest_without_timing(&file), "{kind}");
+    }
+    // A limit that is not a number of bytes is bad input.
+    Command::cargo_bin("pbrsim")
+        .unwrap()
+        .env("PBRSIM_TABLE_MEMORY", "4M")
+        .args(["run", "--quiet"])
+        .arg(repo("tests/data/small.toml"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("PBRSIM_TABLE_MEMORY = `4M`: expected a whole number of bytes"));
+}
+
 #[test]
 fn replications_collected_as_they_finish_in_any_order_match_collecting_them_at_the_end() {
-    // Runs fill the metric table from whichever replication finishes first; the table
-    // and the market events (one exit per replication here) must not depend on that.
+    // Runs fill the metric table from whichever replication finishes first, in memory
+    // or (a large table) in a temporary file; the values and the market events (one
+    // exit per replication here) must not depend on either.
     let model = crate::common::model("scenarios/istc-exit.toml");
     let results = crate::common::run(&model, 11, 4);
     let at_the_end = Collected::new(&model, &results);
-    let mut as_they_finish = Collected::empty(&model, results.len());
-    for r in [2, 0, 3, 1] {
-        as_they_finish.add(&model, r, &results[r]);
+    assert!(!at_the_end.in_file() && !at_the_end.events.is_empty(), "the scenario should have market events");
+    for limit in [usize::MAX, 0] {
+        let mut as_they_finish = Collected::with_memory_limit(&model, results.len(), limit).unwrap();
+        for r in [2, 0, 3, 1] {
+            as_they_finish.add(&model, r, &results[r]);
+        }
+        let as_they_finish = as_they_finish.finish().unwrap();
+        assert_eq!(as_they_finish.in_file(), limit == 0);
+        assert_eq!(format!("{:?}", at_the_end.events), format!("{:?}", as_they_finish.events));
+        let bits =
+            |c: &Collected, r| c.replication(r).unwrap().values().iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for r in 0..results.len() {
+            assert_eq!(bits(&at_the_end, r), bits(&as_they_finish, r), "replication {r}");
+        }
+        // Read by column too, in and out of the table's order.
+        for table in [Table::Practice, Table::System, Table::Provider] {
+            for k in 0..table.metrics() {
+                let (a, b) =
+                    (at_the_end.values(table, 1, 0, k).unwrap(), as_they_finish.values(table, 1, 0, k).unwrap());
+                assert_eq!(format!("{a:?}"), format!("{b:?}"));
+            }
+        }
     }
-    let as_they_finish = as_they_finish.finish();
-    assert!(!at_the_end.events.is_empty(), "the scenario should have market events");
-    assert_eq!(format!("{at_the_end:?}"), format!("{as_they_finish:?}"));
 }

@@ -73,7 +73,7 @@ fn with_no_choice_every_patient_goes_to_the_default_provider() {
         .filter_map(|(p, l)| m.default_service(p, l))
         .collect();
     for s in 0..m.services().count() {
-        let referred: f64 = c.services[all][s][k].iter().sum();
+        let referred: f64 = c.values(pbrsim::experiment::Table::Service, all, s, k).unwrap().iter().sum();
         assert_eq!(referred > 0.0, defaults.contains(&s), "service {s}: {referred} referrals");
     }
 }

@@ -1,7 +1,7 @@
 //! Several commissioners: `[pcts.generate]` tiles an economy into many PCTs, each with
 //! its own allocation and ledger account, paying for its own practices' patients.
 
-use pbrsim::experiment::{Collected, metrics};
+use pbrsim::experiment::{Collected, Table, metrics};
 use pbrsim::model::Config;
 use pbrsim::scenario::{self, schema};
 
@@ -46,7 +46,7 @@ fn two_pcts_each_balance_and_pay_only_for_their_own_patients() {
     // The per-PCT metrics see the same figures.
     let col = Collected::new(&model, &results);
     let k = metrics::PCT.iter().position(|m| m.name == "spend_gbp").unwrap();
-    assert_eq!(col.pcts[0][1][k][0], results[0].years[0].pcts[1].spend.gbp());
+    assert_eq!(col.values(Table::Pct, 0, 1, k).unwrap()[0], results[0].years[0].pcts[1].spend.gbp());
 }
 
 #[test]

@@ -352,7 +352,12 @@ mod fuzz {
         let Ok(config) = loaded.config() else { return };
         let Ok(model) = Model::new(config) else { return };
         let _ = loaded.preflight(&model);
-        let e = memory::estimate(&model, loaded.scenario.simulation.replications, 2);
+        let e = memory::estimate(
+            &model,
+            loaded.scenario.simulation.replications,
+            2,
+            pbrsim::experiment::collected::MEMORY_LIMIT,
+        );
         assert!(e.total() > 0.0, "a memory estimate is positive (or infinite), got {}", e.total());
     }
 
@@ -408,7 +413,7 @@ mod fuzz {
 // that does not balance fails `run`), and gives the answer the edge implies.
 
 mod edges {
-    use pbrsim::experiment::{Collected, metrics};
+    use pbrsim::experiment::{Collected, Table, metrics};
     use pbrsim::model::{Model, ReplicationResult};
 
     use crate::common::{model_with, run, system_values};
@@ -423,16 +428,17 @@ mod edges {
     /// Every metric of every entity is a number or NA (NaN), never infinite.
     fn finite_or_na(m: &Model, r: &[ReplicationResult]) {
         let c = Collected::new(m, r);
-        for (table, what) in [(&c.system, "system"), (&c.providers, "provider"), (&c.practices, "practice")] {
-            for period in table {
-                for entity in period {
-                    for values in entity {
-                        assert!(values.iter().all(|v| !v.is_infinite()), "an infinite {what} metric: {values:?}");
+        for table in Table::ALL {
+            for p in 0..c.periods.len() {
+                for i in 0..c.entities(table) {
+                    for k in 0..table.metrics() {
+                        let values = c.values(table, p, i, k).unwrap();
+                        assert!(values.iter().all(|v| !v.is_infinite()), "an infinite {table:?} metric: {values:?}");
                     }
                 }
             }
         }
-        assert_eq!(metrics::SYSTEM.len(), c.system[0][0].len());
+        assert_eq!(metrics::SYSTEM.len(), Table::System.metrics());
     }
 
     #[test]
@@ -520,7 +526,7 @@ mod edges {
         let far = m.config().providers.iter().position(|p| p.name == "far_away").unwrap();
         let value = |name: &str| {
             let k = metrics::PROVIDER.iter().position(|x| x.name == name).unwrap();
-            c.providers[c.periods.len() - 1][far][k].clone()
+            c.values(Table::Provider, c.periods.len() - 1, far, k).unwrap()
         };
         assert!(value("first_outpatient_attendances").iter().all(|&x| x == 0.0));
         assert!(value("rtt_wait_mean_days").iter().all(|x| x.is_nan()), "no waits: NA");
@@ -575,7 +581,7 @@ fn a_stop_request_ends_the_experiment_after_the_replications_in_flight() {
     use pbrsim::experiment::{RunError, Settings, run_until};
 
     let m = crate::common::model(SMALL);
-    let settings = Settings { seed: 1, replications: 50, threads: 2 };
+    let settings = Settings { seed: 1, replications: 50, threads: 2, ..Settings::default() };
     let stop = AtomicBool::new(true);
     match run_until(&m, settings, &|| {}, &stop) {
         Err(RunError::Interrupted { completed: 0, total: 50 }) => {}
