@@ -187,6 +187,11 @@ pub struct RunArgs {
     /// After the run, draw the charts and write report.html into the output directory
     #[arg(long)]
     pub report: bool,
+    /// Also write pathways.csv: every patient's referral-to-treatment pathway (one row
+    /// per clock stop in the reported years; large: about 60,000 rows per baseline
+    /// replication-year)
+    #[arg(long)]
+    pub pathways: bool,
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,

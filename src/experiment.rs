@@ -36,12 +36,15 @@ pub struct Settings {
     /// The largest metric table kept in memory, in bytes; a larger one goes to a
     /// temporary file ([`collected::MEMORY_LIMIT`] by default).
     pub table_memory: usize,
+    /// Record every patient's referral-to-treatment pathway (`pathways.csv`): off by
+    /// default, since per-patient data grow with the population.
+    pub pathways: bool,
 }
 
 impl Default for Settings {
     /// Seed 0, one replication, a thread per core, the default table memory.
     fn default() -> Self {
-        Self { seed: 0, replications: 1, threads: 0, table_memory: collected::MEMORY_LIMIT }
+        Self { seed: 0, replications: 1, threads: 0, table_memory: collected::MEMORY_LIMIT, pathways: false }
     }
 }
 
@@ -107,7 +110,7 @@ fn run_into<T: Send>(
                 if stop.load(Ordering::SeqCst) || failed.load(Ordering::SeqCst) {
                     return None;
                 }
-                let out = model.run_replication(settings.seed, r);
+                let out = model.run_replication_logged(settings.seed, r, settings.pathways);
                 if out.is_err() {
                     failed.store(true, Ordering::SeqCst);
                 } else {
@@ -205,8 +208,11 @@ pub fn run_scenario_until(
     stop: &AtomicBool,
 ) -> Result<Runs, ExperimentError> {
     let model = nominal_model(loaded)?;
-    let table = Collected::with_memory_limit(&model, settings.replications as usize, settings.table_memory)
+    let mut table = Collected::with_memory_limit(&model, settings.replications as usize, settings.table_memory)
         .map_err(ExperimentError::Table)?;
+    if settings.pathways {
+        table.record_pathways().map_err(ExperimentError::Table)?;
+    }
     let table = Mutex::new(table);
     let collect = |r: u64, result: &ReplicationResult| {
         table.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).add(&model, r as usize, result);
@@ -293,11 +299,9 @@ fn draw_and_run(
     }
     let m = Model::new(config)
         .map_err(|source| ExperimentError::Model { path: loaded.path.display().to_string(), source })?;
-    let out = m.run_replication(settings.seed, r).map_err(|source| RunError::Replication {
-        replication: r,
-        seed: settings.seed,
-        source,
-    })?;
+    let out = m
+        .run_replication_logged(settings.seed, r, settings.pathways)
+        .map_err(|source| RunError::Replication { replication: r, seed: settings.seed, source })?;
     completed.fetch_add(1, Ordering::SeqCst);
     on_done();
     Ok((values, out))

@@ -33,7 +33,7 @@ pub use gp::default_policy as default_referral_policy;
 pub use levers::{Active, Assurance, Capital, Entry, Floor, Guarantee, Levers, Period, Supplement, Volume, Window};
 pub use money::Pence;
 pub use record::{MarketEvent, MarketEventKind, PctYear, PracticeYear, ProviderYear, ServiceYear, YearRecord};
-pub use sim::ReplicationResult;
+pub use sim::{ClockStop, ReplicationResult};
 pub use voice::{Links, Trigger, Voice};
 
 use choice::{Choice, ServiceRef};
@@ -258,6 +258,19 @@ impl Model {
     /// The result depends on nothing else: not the thread, nor other replications.
     pub fn run_replication(&self, seed: u64, replication: u64) -> Result<ReplicationResult, ModelError> {
         sim::Replication::new(self, seed, replication)?.run()
+    }
+
+    /// As [`Model::run_replication`], also recording each patient's pathway when
+    /// `pathways` is set (see [`ClockStop`]). Recording draws no random numbers, so
+    /// the replication is otherwise the same.
+    pub fn run_replication_logged(
+        &self,
+        seed: u64,
+        replication: u64,
+        pathways: bool,
+    ) -> Result<ReplicationResult, ModelError> {
+        let r = sim::Replication::new(self, seed, replication)?;
+        if pathways { r.log_pathways().run() } else { r.run() }
     }
 }
 

@@ -98,6 +98,9 @@ pub struct RunInfo<'a> {
     /// Parameters given as distributions, each drawn once per replication.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub uncertain_parameters: Vec<UncertainInfo>,
+    /// Whether `pathways.csv` was asked for (`--pathways`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pathways: bool,
     /// Per replication, the values drawn for `uncertain_parameters` (written to
     /// `parameters.csv`, not the manifest).
     #[serde(skip)]
@@ -163,6 +166,9 @@ pub const RUN_FILES: [&str; 10] = [
     "market_events.csv",
     "manifest.json",
 ];
+
+/// Every patient's referral-to-treatment pathway, written only with `--pathways`.
+pub const PATHWAYS_FILE: &str = "pathways.csv";
 
 /// Per-PCT files, written only when a scenario has more than one PCT (with one, they
 /// would repeat `summary.csv`).
@@ -260,6 +266,35 @@ pub fn write_run(dir: &Path, model: &Model, c: &Collected, info: &RunInfo) -> Re
         let pcts: Vec<&str> = cfg.pcts.iter().map(|p| p.name.as_str()).collect();
         out(PCT_FILES[0], &|w| entity_summary(w, "pct", &pcts, Table::Pct, metrics::PCT))?;
         out(PCT_FILES[1], &|w| entity_long(w, "pct", &pcts, Table::Pct, metrics::PCT))?;
+    }
+    if c.has_pathways() {
+        let of_service: Vec<(usize, usize)> = model.services().collect();
+        out(PATHWAYS_FILE, &|w| {
+            writeln!(
+                w,
+                "replication,year,pct,practice,provider,service_line,referral_date,clock_stop_date,wait_days,admitted,community"
+            )?;
+            for r in 0..reps {
+                for s in c.pathways(r)? {
+                    let (practice, (provider, line)) = (s.practice as usize, of_service[s.service as usize]);
+                    let year = cfg.calendar.years.iter().find(|y| s.stopped < y.end).map_or("", |y| y.label.as_str());
+                    writeln!(
+                        w,
+                        "{r},{year},{},{},{},{},{},{},{},{},{}",
+                        field(&cfg.pcts[cfg.practices[practice].pct].name),
+                        field(practices[practice]),
+                        field(providers[provider]),
+                        field(&cfg.lines[line].name),
+                        cfg.calendar.date_at(s.referred),
+                        cfg.calendar.date_at(s.stopped),
+                        fmt_num(s.stopped - s.referred),
+                        s.admitted,
+                        cfg.providers[provider].community
+                    )?;
+                }
+            }
+            Ok(())
+        })?;
     }
     if !info.uncertain_parameters.is_empty() {
         out("parameters.csv", &|w| {

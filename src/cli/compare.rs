@@ -70,6 +70,7 @@ pub fn compare(args: &CompareArgs) -> io::Result<i32> {
         replications: args.reps.unwrap_or(base.replications).max(2),
         threads: threads(args.threads),
         table_memory,
+        pathways: false,
     };
     let names = labels(&args.scenarios);
     let out_dir = args.out.clone().unwrap_or_else(|| PathBuf::from("output").join(format!("compare-{}", names[0])));
@@ -106,6 +107,7 @@ pub fn compare(args: &CompareArgs) -> io::Result<i32> {
             resolved_scenario: &resolved,
             uncertain_parameters: c.loaded.uncertain.iter().map(UncertainInfo::of).collect(),
             draws: &c.runs.parameters,
+            pathways: false,
         };
         if let Err(e) = output::write_run(&out_dir.join(subfolder(&c.label)), &c.runs.model, &c.runs.collected, &info) {
             report(format!("error: {e}"));

@@ -39,10 +39,11 @@ pub fn check(
     model: &Model,
     replications: u32,
     threads: usize,
+    pathways: bool,
     max: Option<MaxMemory>,
 ) -> Result<MemoryEstimate, String> {
     loaded.preflight(model).map_err(|e| e.to_string())?;
-    let estimate = memory::estimate(model, replications, threads, super::table_memory()?);
+    let estimate = memory::estimate(model, replications, threads, super::table_memory()?, pathways);
     let (limit, source) = match max {
         Some(MaxMemory::Unlimited) => return Ok(estimate),
         Some(MaxMemory::Bytes(b)) => (b, "the --max-memory limit"),

@@ -55,6 +55,9 @@ fn plan(m: &Value) -> Option<(Vec<String>, Hashed)> {
     } else {
         args.extend(["run".into(), file(&m["scenario"])?]);
         seeded(&mut args)?;
+        if m["pathways"] == true {
+            args.push("--pathways".into());
+        }
     }
     Some((args, inputs))
 }

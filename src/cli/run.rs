@@ -59,13 +59,22 @@ pub fn run(args: &RunArgs) -> io::Result<i32> {
         replications: resolved.simulation.replications,
         threads,
         table_memory,
+        pathways: args.pathways,
     };
     let out_dir = args.out.clone().unwrap_or_else(|| {
         let stem = args.scenario.file_stem().map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
         PathBuf::from("output").join(stem)
     });
 
-    if let Err(e) = preflight::check(&args.scenario, &loaded, &model, settings.replications, threads, args.max_memory) {
+    if let Err(e) = preflight::check(
+        &args.scenario,
+        &loaded,
+        &model,
+        settings.replications,
+        threads,
+        args.pathways,
+        args.max_memory,
+    ) {
         report(e);
         return Ok(EXIT_BAD_INPUT);
     }
@@ -125,6 +134,7 @@ pub fn run(args: &RunArgs) -> io::Result<i32> {
         resolved_scenario: &resolved,
         uncertain_parameters: loaded.uncertain.iter().map(UncertainInfo::of).collect(),
         draws: &runs.parameters,
+        pathways: settings.pathways,
     };
     if let Err(e) = output::write_run(staged.path(), model, collected, &info) {
         report(format!("error: {e}\n  {}", kept(&out_dir)));

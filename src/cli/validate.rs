@@ -42,7 +42,7 @@ pub fn validate(args: &ValidateArgs) -> io::Result<i32> {
             let config = l.config().map_err(|e| e.to_string())?;
             let model = Model::new(config).map_err(|e| format!("error: {}: {e}", path.display()))?;
             let reps = l.scenario.simulation.replications;
-            let estimate = preflight::check(path, &l, &model, reps, threads, args.max_memory)?;
+            let estimate = preflight::check(path, &l, &model, reps, threads, false, args.max_memory)?;
             Ok((model, reps, estimate))
         });
         match checked {

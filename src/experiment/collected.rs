@@ -19,8 +19,8 @@ use std::io;
 use std::sync::Mutex;
 
 use super::{ALL_YEARS, metrics, whole_horizon};
-use crate::model::{MarketEvent, Model, ReplicationResult};
-use spill::Rows;
+use crate::model::{ClockStop, MarketEvent, Model, ReplicationResult};
+use spill::{Rows, Segments};
 
 /// The largest table kept in memory; a larger one goes to a temporary file.
 pub const MEMORY_LIMIT: usize = 4 * 1024 * 1024;
@@ -102,8 +102,40 @@ pub struct Collected {
     layout: Layout,
     rows: Rows,
     window: Mutex<Window>,
+    /// Each replication's clock stops, when recorded ([`Collected::record_pathways`]).
+    pathways: Option<Segments>,
     /// The first error writing a row, reported by [`Collected::finish`].
     failed: Option<io::Error>,
+}
+
+/// Bytes of a [`ClockStop`] in the pathways file.
+const CLOCK_STOP_BYTES: usize = 8 + 8 + 4 + 4 + 1;
+
+fn encode(stops: &[ClockStop]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(stops.len() * CLOCK_STOP_BYTES);
+    for s in stops {
+        out.extend_from_slice(&s.referred.to_le_bytes());
+        out.extend_from_slice(&s.stopped.to_le_bytes());
+        out.extend_from_slice(&s.practice.to_le_bytes());
+        out.extend_from_slice(&s.service.to_le_bytes());
+        out.push(u8::from(s.admitted));
+    }
+    out
+}
+
+fn decode(bytes: &[u8]) -> Vec<ClockStop> {
+    let f = |b: &[u8]| f64::from_le_bytes(b.try_into().expect("8 bytes"));
+    let u = |b: &[u8]| u32::from_le_bytes(b.try_into().expect("4 bytes"));
+    bytes
+        .chunks_exact(CLOCK_STOP_BYTES)
+        .map(|b| ClockStop {
+            referred: f(&b[0..8]),
+            stopped: f(&b[8..16]),
+            practice: u(&b[16..20]),
+            service: u(&b[20..24]),
+            admitted: b[24] != 0,
+        })
+        .collect()
 }
 
 impl fmt::Debug for Collected {
@@ -114,6 +146,7 @@ impl fmt::Debug for Collected {
             .field("replications", &self.rows.count())
             .field("in_file", &self.rows.in_file())
             .field("events", &self.events.len())
+            .field("pathway_bytes", &self.pathways.as_ref().map(Segments::bytes))
             .finish()
     }
 }
@@ -146,7 +179,27 @@ impl Collected {
         let entities = [1, cfg.providers.len(), model.services().count(), cfg.practices.len(), cfg.pcts.len()];
         let layout = Layout::new(periods.len(), entities);
         let rows = Rows::new(layout.width, replications, limit)?;
-        Ok(Self { periods, events: Vec::new(), layout, rows, window: Mutex::default(), failed: None })
+        Ok(Self { periods, events: Vec::new(), layout, rows, window: Mutex::default(), pathways: None, failed: None })
+    }
+
+    /// Keeps each replication's clock stops ([`ReplicationResult::pathways`]) as it is
+    /// added, in a temporary file, for [`Collected::pathways`].
+    pub fn record_pathways(&mut self) -> io::Result<()> {
+        self.pathways = Some(Segments::new(self.rows.count())?);
+        Ok(())
+    }
+
+    /// Whether clock stops are recorded.
+    pub fn has_pathways(&self) -> bool {
+        self.pathways.is_some()
+    }
+
+    /// Replication `r`'s clock stops, in time order (empty if not recorded).
+    pub fn pathways(&self, r: usize) -> io::Result<Vec<ClockStop>> {
+        match &self.pathways {
+            Some(s) => Ok(decode(&s.get(r)?)),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Bytes the table takes (in memory or in its file).
@@ -193,7 +246,11 @@ impl Collected {
         }
         debug_assert_eq!(model.services().count(), self.layout.entities[Table::Service as usize]);
         self.events.extend(res.events.iter().map(|e| (r as u64, e.clone())));
-        if let Err(e) = self.rows.put(r, &row)
+        let mut stored = self.rows.put(r, &row);
+        if let (Ok(()), Some(p)) = (&stored, &mut self.pathways) {
+            stored = p.put(r, &encode(&res.pathways));
+        }
+        if let Err(e) = stored
             && self.failed.is_none()
         {
             self.failed = Some(e);
@@ -266,6 +323,15 @@ impl Row<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clock_stops_round_trip() {
+        let stops = [
+            ClockStop { referred: 1.5, stopped: 130.25, practice: 7, service: 3, admitted: true },
+            ClockStop { referred: -20.0, stopped: 0.125, practice: u32::MAX, service: 0, admitted: false },
+        ];
+        assert_eq!(decode(&encode(&stops)), stops);
+    }
 
     #[test]
     fn cells_are_distinct_and_fill_the_row() {

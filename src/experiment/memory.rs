@@ -31,6 +31,8 @@ use super::metrics;
 /// Bytes per patient in flight: the patient's slot (32 bytes) and its place in a queue
 /// or its pending event, doubled for vectors that double as they grow.
 const PATIENT_BYTES: f64 = 2.0 * (32.0 + 8.0);
+/// Bytes per recorded clock stop (`--pathways`): 32, doubled for a vector that doubles.
+const CLOCK_STOP_BYTES: f64 = 2.0 * 32.0;
 /// Bytes per (practice, service line) pair: an arrival source and its random streams.
 const SOURCE_BYTES: f64 = 7.0 * 32.0 + 64.0;
 /// Bytes per choice candidate: its entry in the model's table (service, distance,
@@ -101,9 +103,22 @@ pub fn peak_patients(model: &Model) -> f64 {
     1.25 * peak
 }
 
+/// Clock stops in one replication's reported years: a referral each, at most.
+fn clock_stops(model: &Model) -> f64 {
+    let referrals: f64 = model.expected_load().iter().map(|l| l.referrals_per_year).sum();
+    referrals * model.config().calendar.year_equivalents()
+}
+
 /// Estimates the peak memory of `replications` replications on `threads` workers,
-/// keeping a metric table of up to `table_memory` bytes in memory.
-pub fn estimate(model: &Model, replications: u32, threads: usize, table_memory: usize) -> MemoryEstimate {
+/// keeping a metric table of up to `table_memory` bytes in memory, and recording each
+/// patient's pathway if `pathways` (held per replication until it finishes).
+pub fn estimate(
+    model: &Model,
+    replications: u32,
+    threads: usize,
+    table_memory: usize,
+    pathways: bool,
+) -> MemoryEstimate {
     let c = model.config();
     let (providers, services, practices) = (c.providers.len(), model.services().count(), c.practices.len());
     let years = c.calendar.years.len();
@@ -114,7 +129,8 @@ pub fn estimate(model: &Model, replications: u32, threads: usize, table_memory: 
         + (practices * c.lines.len()) as f64 * SOURCE_BYTES
         + candidates * CANDIDATE_STATE_BYTES
         + QUEUE_BYTES
-        + years as f64 * record;
+        + years as f64 * record
+        + if pathways { clock_stops(model) * CLOCK_STOP_BYTES } else { 0.0 };
     let events_retained = (providers * years * 8 * size_of::<(u64, MarketEvent)>()) as f64;
     let periods = (years + 1) as f64;
     let metrics = (metrics::SYSTEM.len()

@@ -239,6 +239,23 @@ pub struct ReplicationResult {
     pub events: Vec<MarketEvent>,
     /// Ledger postings made.
     pub ledger_entries: u64,
+    /// Every referral-to-treatment clock stop in the reported years, in time order,
+    /// when asked for ([`Model::run_replication_logged`]); empty otherwise.
+    pub pathways: Vec<ClockStop>,
+}
+
+/// One patient's referral-to-treatment pathway, recorded when its clock stops.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClockStop {
+    /// Day of the referral (the clock start).
+    pub referred: f64,
+    /// Day the clock stopped: the admission, or the first attendance of a patient who
+    /// was not admitted.
+    pub stopped: f64,
+    pub practice: u32,
+    /// The service (provider and line) that stopped the clock.
+    pub service: u32,
+    pub admitted: bool,
 }
 
 pub(super) struct Replication<'m> {
@@ -269,6 +286,8 @@ pub(super) struct Replication<'m> {
     books: Books,
     /// Each PCT's balance when the current year opened (after its allocation).
     pct_open: Vec<i64>,
+    /// Clock stops recorded, when asked for (`None`: not kept, no per-patient data).
+    pathways: Option<Vec<ClockStop>>,
 }
 
 fn overflow() -> ModelError {
@@ -292,6 +311,12 @@ impl<'m> Replication<'m> {
     #[inline]
     fn pct_of(&self, practice: usize) -> usize {
         self.m.config.practices[practice].pct
+    }
+
+    /// Records every clock stop of the reported years (see [`ClockStop`]).
+    pub(super) fn log_pathways(mut self) -> Self {
+        self.pathways = Some(Vec::new());
+        self
     }
 
     pub(super) fn new(m: &'m Model, seed: u64, rep: u64) -> Result<Self, ModelError> {
@@ -403,6 +428,7 @@ impl<'m> Replication<'m> {
             patients: Patients::default(),
             ledger: Ledger::new(c.pcts.len(), c.providers.len(), c.practices.len()),
             pct_open: vec![0; c.pcts.len()],
+            pathways: None,
             years,
             events: Vec::new(),
             year: None,
@@ -615,7 +641,12 @@ impl<'m> Replication<'m> {
             }
         }
         self.prove()?;
-        Ok(ReplicationResult { ledger_entries: self.ledger.entries(), years: self.years, events: self.events })
+        Ok(ReplicationResult {
+            ledger_entries: self.ledger.entries(),
+            years: self.years,
+            events: self.events,
+            pathways: self.pathways.unwrap_or_default(),
+        })
     }
 
     /// Two uniforms from the choice stream of (practice, line): whether a choice is
@@ -871,6 +902,15 @@ impl<'m> Replication<'m> {
             if self.m.config.voice.is_some() {
                 self.patient_voice(now, p.practice as usize, p.service as usize, wait, y)?;
             }
+        }
+        if let (Some(_), Some(log)) = (self.year, &mut self.pathways) {
+            log.push(ClockStop {
+                referred: p.referred_at,
+                stopped: now,
+                practice: p.practice,
+                service: p.service,
+                admitted,
+            });
         }
         Ok(())
     }

@@ -527,3 +527,49 @@ fn a_scenario_may_carry_its_own_sweep() {
     pbrsim().args(["run", "--reps", "2", "--quiet", "--out"]).arg(tmp.path().join("run")).arg(&file).assert().success();
     pbrsim().arg("validate").arg(&file).assert().success().stdout(predicate::str::contains("sweep of 2 points"));
 }
+
+#[test]
+fn pathways_are_written_only_when_asked_and_agree_with_the_rtt_metrics() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (plain, logged) = (tmp.path().join("plain"), tmp.path().join("logged"));
+    let run = |out: &Path, extra: &[&str]| {
+        pbrsim()
+            .current_dir(repo(""))
+            .args(["run", "--reps", "2", "--seed", "5", "--threads", "2", "--quiet", "--out"])
+            .arg(out)
+            .args(extra)
+            .arg("tests/data/small.toml")
+            .assert()
+            .success();
+    };
+    run(&plain, &[]);
+    run(&logged, &["--pathways"]);
+    assert!(!plain.join("pathways.csv").exists(), "no per-patient data unless asked for");
+    // Recording draws no random numbers: every other output is the same bytes.
+    for entry in fs::read_dir(&plain).unwrap() {
+        let name = entry.unwrap().file_name();
+        if name.to_string_lossy().ends_with(".csv") {
+            assert_eq!(fs::read(plain.join(&name)).unwrap(), fs::read(logged.join(&name)).unwrap(), "{name:?}");
+        }
+    }
+    let rows = csv(&logged.join("pathways.csv"));
+    assert!(!rows.is_empty());
+    for (r, stops) in replication_values(&logged, "all", "rtt_clock_stops").iter().enumerate() {
+        let mine: Vec<_> = rows.iter().filter(|x| x["replication"] == r.to_string()).collect();
+        assert_eq!(mine.len() as f64, *stops, "replication {r}: a row per clock stop");
+        let admitted: Vec<f64> = mine.iter().filter(|x| x["admitted"] == "true").map(|x| num(x, "wait_days")).collect();
+        let mean = admitted.iter().sum::<f64>() / admitted.len() as f64;
+        let metric = replication_values(&logged, "all", "admitted_rtt_wait_mean_days")[r];
+        assert!((mean - metric).abs() < 1e-9 * metric, "replication {r}: mean wait {mean} against {metric}");
+        assert!(mine.iter().all(|x| x["clock_stop_date"] >= x["referral_date"] && num(x, "wait_days") >= 0.0));
+        assert!(mine.iter().all(|x| x["community"] == "false"), "the small scenario has no community service");
+    }
+    // `rerun` asks for them again.
+    pbrsim()
+        .current_dir(repo(""))
+        .arg("rerun")
+        .arg(&logged)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("same    pathways.csv"));
+}

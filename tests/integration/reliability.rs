@@ -357,6 +357,7 @@ mod fuzz {
             loaded.scenario.simulation.replications,
             2,
             pbrsim::experiment::collected::MEMORY_LIMIT,
+            true,
         );
         assert!(e.total() > 0.0, "a memory estimate is positive (or infinite), got {}", e.total());
     }

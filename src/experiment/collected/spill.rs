@@ -93,6 +93,44 @@ impl Rows {
     }
 }
 
+/// Variable-length byte records, one per replication, kept in an unnamed temporary
+/// file in the order written (whatever the replications' order) with an index by
+/// replication: memory holds only the index.
+#[derive(Debug)]
+pub(super) struct Segments {
+    file: File,
+    end: u64,
+    /// Per replication, its record's offset and length (`None`: not written).
+    index: Vec<Option<(u64, usize)>>,
+}
+
+impl Segments {
+    pub(super) fn new(count: usize) -> io::Result<Self> {
+        Ok(Self { file: tempfile::tempfile()?, end: 0, index: vec![None; count] })
+    }
+
+    /// Stores replication `r`'s record.
+    pub(super) fn put(&mut self, r: usize, bytes: &[u8]) -> io::Result<()> {
+        write_at(&self.file, bytes, self.end)?;
+        self.index[r] = Some((self.end, bytes.len()));
+        self.end += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Replication `r`'s record (empty if none was stored).
+    pub(super) fn get(&self, r: usize) -> io::Result<Vec<u8>> {
+        let Some((offset, len)) = self.index[r] else { return Ok(Vec::new()) };
+        let mut bytes = vec![0u8; len];
+        read_at(&self.file, &mut bytes, offset)?;
+        Ok(bytes)
+    }
+
+    /// Bytes stored.
+    pub(super) fn bytes(&self) -> u64 {
+        self.end
+    }
+}
+
 #[cfg(unix)]
 fn write_at(f: &File, bytes: &[u8], offset: u64) -> io::Result<()> {
     std::os::unix::fs::FileExt::write_all_at(f, bytes, offset)
@@ -149,6 +187,17 @@ mod tests {
             rows.read(3, 3, &mut part).unwrap();
             assert_eq!(part, vec![33.1, 34.1]);
         }
+    }
+
+    #[test]
+    fn segments_read_back_by_replication_whatever_the_order_written() {
+        let mut s = Segments::new(3).unwrap();
+        s.put(2, b"two").unwrap();
+        s.put(0, b"zero!").unwrap();
+        assert_eq!(s.get(0).unwrap(), b"zero!");
+        assert_eq!(s.get(2).unwrap(), b"two");
+        assert!(s.get(1).unwrap().is_empty());
+        assert_eq!(s.bytes(), 8);
     }
 
     #[test]
