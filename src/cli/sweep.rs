@@ -2,11 +2,14 @@
 //! resumably, and merge shards.
 
 use std::io::{self, Write};
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use serde::Serialize;
 
-use pbrsim::experiment::sweep::Sweep;
+use pbrsim::experiment::sweep::{Point, Sweep, SweepError};
 use pbrsim::output::{self, sweep as out};
 
 use super::interrupt::{Interrupt, command_line};
@@ -97,35 +100,78 @@ pub fn sweep(args: &SweepArgs) -> io::Result<i32> {
         ));
         code
     };
-    for (done, p) in pending.iter().enumerate() {
-        if interrupt.requested() {
-            bar.finish_and_clear();
-            return Ok(stopped(done));
+    // Points run `concurrent` at a time, each on `per_point` workers: replications
+    // alone cannot use more workers than there are replications (a 64-core node and
+    // 20 replications a point). Each point's outputs are its own files and depend only
+    // on the point, so the split changes nothing written.
+    let (concurrent, per_point) = split_workers(workers, reps, pending.len());
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    // The points that failed (index into `pending`) and why.
+    let failures: Mutex<Vec<(usize, PointFailure)>> = Mutex::new(Vec::new());
+    let failed = AtomicBool::new(false);
+    let labels = Mutex::new(std::collections::BTreeSet::new());
+    std::thread::scope(|scope| {
+        for _ in 0..concurrent {
+            scope.spawn(|| {
+                loop {
+                    if interrupt.requested() || failed.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(p) = pending.get(i) else { return };
+                    let message = |labels: &std::collections::BTreeSet<usize>| {
+                        let ids: Vec<String> = labels.iter().map(|id| id.to_string()).collect();
+                        format!("point {}", ids.join(", "))
+                    };
+                    {
+                        let mut l = labels.lock().unwrap_or_else(|e| e.into_inner());
+                        l.insert(p.id);
+                        bar.set_message(message(&l));
+                    }
+                    let outcome = run_and_write(&sweep, p, per_point, &bar, &interrupt, dir, reps, &record);
+                    {
+                        let mut l = labels.lock().unwrap_or_else(|e| e.into_inner());
+                        l.remove(&p.id);
+                        bar.set_message(message(&l));
+                    }
+                    match outcome {
+                        Ok(()) => {
+                            done.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Err(f) => {
+                            if !interrupt.requested() {
+                                failed.store(true, Ordering::SeqCst);
+                            }
+                            failures.lock().unwrap_or_else(|e| e.into_inner()).push((i, f));
+                        }
+                    }
+                }
+            });
         }
-        bar.set_message(format!("point {}", p.id));
-        let runs = match sweep.run_point_until(p, workers, &|| bar.inc(1), interrupt.flag()) {
-            Ok(r) => r,
-            Err(_) if interrupt.requested() => {
-                bar.finish_and_clear();
-                return Ok(stopped(done));
-            }
-            Err(e) => {
-                bar.finish_and_clear();
+    });
+    let done = done.into_inner();
+    if interrupt.requested() {
+        bar.finish_and_clear();
+        return Ok(stopped(done));
+    }
+    let mut failures = failures.into_inner().unwrap_or_else(|e| e.into_inner());
+    failures.sort_by_key(|(i, _)| *i);
+    if let Some((i, f)) = failures.into_iter().next() {
+        bar.finish_and_clear();
+        let p = &pending[i];
+        return Ok(match f {
+            PointFailure::Run(e) => {
                 let bad = e.is_bad_input();
                 report(format!("while running sweep point {} ({}):", p.id, sweep.describe(p)));
                 report(e);
-                return Ok(if bad { EXIT_BAD_INPUT } else { EXIT_FAILURE });
+                if bad { EXIT_BAD_INPUT } else { EXIT_FAILURE }
             }
-        };
-        let collected = &runs.collected;
-        let providers: Vec<String> = runs.model.config().providers.iter().map(|p| p.name.clone()).collect();
-        let written =
-            out::write_point(dir, p.id, collected, reps, &providers, &record.uncertain_parameters, &runs.parameters);
-        if let Err(e) = written {
-            bar.finish_and_clear();
-            report(format!("error: {e}"));
-            return Ok(EXIT_FAILURE);
-        }
+            PointFailure::Write(e) => {
+                report(format!("error: {e}"));
+                EXIT_FAILURE
+            }
+        });
     }
     bar.finish_and_clear();
     let mut stdout = io::stdout().lock();
@@ -191,4 +237,53 @@ pub fn merge(args: &MergeArgs) -> io::Result<i32> {
 fn resume_command() -> String {
     let line = command_line();
     if line.split(' ').any(|a| a == "--resume") { line } else { format!("{line} --resume") }
+}
+
+/// How to share `workers` among points with `reps` replications each: how many points
+/// run at once, and the workers each gets. Replications come first (a point never gets
+/// fewer workers than it can use while points wait), and no more points run at once
+/// than there are.
+fn split_workers(workers: usize, reps: usize, points: usize) -> (usize, usize) {
+    let workers = workers.max(1);
+    let concurrent = (workers / reps.max(1)).clamp(1, points.max(1));
+    (concurrent, (workers / concurrent).max(1))
+}
+
+/// Why a point was not completed.
+enum PointFailure {
+    Run(SweepError),
+    Write(output::OutputError),
+}
+
+/// Runs point `p` on `threads` workers and writes its files.
+#[allow(clippy::too_many_arguments)]
+fn run_and_write(
+    sweep: &Sweep,
+    p: &Point,
+    threads: usize,
+    bar: &indicatif::ProgressBar,
+    interrupt: &Interrupt,
+    dir: &Path,
+    reps: usize,
+    record: &out::SweepRecord,
+) -> Result<(), PointFailure> {
+    let runs = sweep.run_point_until(p, threads, &|| bar.inc(1), interrupt.flag()).map_err(PointFailure::Run)?;
+    let providers: Vec<String> = runs.model.config().providers.iter().map(|p| p.name.clone()).collect();
+    out::write_point(dir, p.id, &runs.collected, reps, &providers, &record.uncertain_parameters, &runs.parameters)
+        .map_err(PointFailure::Write)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_workers;
+
+    #[test]
+    fn workers_go_to_replications_first_then_to_points() {
+        assert_eq!(split_workers(2, 20, 11), (1, 2));
+        assert_eq!(split_workers(64, 20, 11), (3, 21));
+        assert_eq!(split_workers(8, 2, 3), (3, 2));
+        assert_eq!(split_workers(8, 1, 100), (8, 1));
+        assert_eq!(split_workers(1, 5, 4), (1, 1));
+        assert_eq!(split_workers(4, 3, 0), (1, 4));
+    }
 }

@@ -216,6 +216,10 @@ fn shards_merge_into_the_same_bytes_as_one_run() {
     let merged = tmp.path().join("merged");
     pbrsim().args(["merge", "--quiet"]).args(&shards).arg("--out").arg(&merged).assert().success();
     same_bytes(&whole, &merged, &MERGED);
+    // Six workers and three replications a point: two points run at once.
+    let concurrent = tmp.path().join("concurrent");
+    sweep(&file, &concurrent, &["--threads", "6"]).success();
+    same_bytes(&whole, &concurrent, &MERGED);
     let points = csv(&whole.join("points.csv"));
     assert_eq!(points.len(), 6);
     assert_eq!(points[5]["service_lines.other_specialties.referral_probability"], "0.45");
