@@ -208,22 +208,15 @@ pub fn run_scenario_until(
     stop: &AtomicBool,
 ) -> Result<Runs, ExperimentError> {
     let model = nominal_model(loaded)?;
-    let mut table = Collected::with_memory_limit(&model, settings.replications as usize, settings.table_memory)
-        .map_err(ExperimentError::Table)?;
-    if settings.pathways {
-        table.record_pathways().map_err(ExperimentError::Table)?;
+    if loaded.uncertain.is_empty() {
+        let collected = run_collected(&model, settings, on_done, stop)?;
+        let parameters = vec![Vec::new(); collected.replications()];
+        return Ok(Runs { model, collected, parameters });
     }
-    let table = Mutex::new(table);
+    let table = Mutex::new(empty_table(&model, settings)?);
     let collect = |r: u64, result: &ReplicationResult| {
         table.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).add(&model, r as usize, result);
     };
-    if loaded.uncertain.is_empty() {
-        let kept = run_into(&model, settings, on_done, stop, &|r, result| collect(r, &result))?;
-        let parameters = vec![Vec::new(); kept.len()];
-        let collected = table.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()).finish();
-        let collected = collected.map_err(ExperimentError::Table)?;
-        return Ok(Runs { model, collected, parameters });
-    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.threads)
         .build()
@@ -260,6 +253,32 @@ pub fn run_scenario_until(
     let collected = table.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()).finish();
     let collected = collected.map_err(ExperimentError::Table)?;
     Ok(Runs { model, collected, parameters })
+}
+
+/// The metric table for a run of `model` with `settings`.
+fn empty_table(model: &Model, settings: Settings) -> Result<Collected, ExperimentError> {
+    let mut table = Collected::with_memory_limit(model, settings.replications as usize, settings.table_memory)
+        .map_err(ExperimentError::Table)?;
+    if settings.pathways {
+        table.record_pathways().map_err(ExperimentError::Table)?;
+    }
+    Ok(table)
+}
+
+/// Runs `model`'s replications (as [`run_until`]) and collects each into the metric
+/// table as it finishes, keeping nothing else of it: memory does not grow with the
+/// number of replications.
+pub fn run_collected(
+    model: &Model,
+    settings: Settings,
+    on_done: &(dyn Fn() + Sync),
+    stop: &AtomicBool,
+) -> Result<Collected, ExperimentError> {
+    let table = Mutex::new(empty_table(model, settings)?);
+    run_into(model, settings, on_done, stop, &|r, result| {
+        table.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).add(model, r as usize, &result);
+    })?;
+    table.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()).finish().map_err(ExperimentError::Table)
 }
 
 /// A replication with drawn parameters: the values drawn and the result.

@@ -3,10 +3,11 @@
 //! in `PASS` or `FAIL`, and exits 1 if any target is missed.
 
 use std::io::{self, Write};
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use pbrsim::experiment::calibration::{self, Outcome};
-use pbrsim::experiment::{self, Collected, Settings};
+use pbrsim::experiment::{self, Settings};
 use pbrsim::model::Model;
 use pbrsim::scenario;
 
@@ -60,16 +61,16 @@ pub fn calibrate(args: &CalibrateArgs) -> io::Result<i32> {
     }
     let started = Instant::now();
     let bar = progress::bar(settings.replications as u64, false);
-    let results = experiment::run(&model, settings, &|| bar.inc(1));
+    let collected = experiment::run_collected(&model, settings, &|| bar.inc(1), &AtomicBool::new(false));
     bar.finish_and_clear();
-    let results = match results {
-        Ok(r) => r,
+    let collected = match collected {
+        Ok(c) => c,
         Err(e) => {
-            report(format!("error: {e}"));
+            report(e);
             return Ok(EXIT_FAILURE);
         }
     };
-    let outcomes = match calibration::evaluate(&targets, &Collected::new(&model, &results)) {
+    let outcomes = match calibration::evaluate(&targets, &collected) {
         Ok(o) => o,
         Err(e) => {
             report(format!("error: {}: {e}", args.scenario.display()));
