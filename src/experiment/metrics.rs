@@ -499,9 +499,11 @@ pub const PRACTICE: &[Metric<EntityFn>] = &[
         let p = &y.practices[i];
         if p.effort_months == 0 { f64::NAN } else { p.effort_sum / p.effort_months as f64 }
     }),
-    m!("engagement", "share", "Engagement at year end (after the settlement's effect on trust).", |y, i| y.practices
-        [i]
-        .engagement_end),
+    // NA where the practice did no commissioning (no PBC), as for `effort`.
+    m!("engagement", "share", "Engagement at year end (after the settlement's effect on trust).", |y, i| {
+        let p = &y.practices[i];
+        if p.effort_months == 0 { f64::NAN } else { p.engagement_end }
+    }),
     m!("diverted_referrals", "count", "Referrals its demand management diverted.", |y, i| y.practices[i].diverted
         as f64),
 ];

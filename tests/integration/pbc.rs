@@ -89,3 +89,23 @@ fn inequality_measures() {
     assert_eq!(gini(&[2.0, 2.0]), 0.0);
     assert!(quintile_ratio(&[0.0, 1.0, 2.0, 3.0, 4.0]).is_nan());
 }
+
+/// Effort and engagement describe commissioning: NA for a practice without PBC, a
+/// share in [0, 1] with it.
+#[test]
+fn engagement_and_effort_are_na_without_pbc() {
+    use pbrsim::experiment::{Collected, Table, metrics};
+    let k = |name: &str| metrics::PRACTICE.iter().position(|m| m.name == name).unwrap();
+    for (scenario, pbc) in [("tests/data/small.toml", false), ("scenarios/pbc.toml", true)] {
+        let m = model(scenario);
+        let c = Collected::new(&m, &run(&m, 4, 2));
+        for metric in ["engagement", "effort"] {
+            let values = c.values(Table::Practice, c.periods.len() - 1, 0, k(metric)).unwrap();
+            if pbc {
+                assert!(values.iter().all(|x| (0.0..=1.0).contains(x)), "{scenario} {metric}: {values:?}");
+            } else {
+                assert!(values.iter().all(|x| x.is_nan()), "{scenario} {metric}: {values:?}");
+            }
+        }
+    }
+}
