@@ -113,14 +113,16 @@ impl Choice {
         let mut candidates = Vec::new();
         // Reused for every (practice, line): no allocation per pair.
         let mut here: Vec<(f64, u32)> = Vec::new();
+        // A practice's distance to each provider, computed once for all its lines (a
+        // provider offers several): England's build did 61 million `hypot`s, 0.4 s.
+        let mut to_provider: Vec<f64> = Vec::with_capacity(config.providers.len());
         for p in &config.practices {
+            to_provider.clear();
+            to_provider.extend(config.providers.iter().map(|pr| distance_km((p.x_km, p.y_km), (pr.x_km, pr.y_km))));
             for of_line in &by_line {
                 let start = candidates.len() as u32;
                 here.clear();
-                here.extend(of_line.iter().map(|&i| {
-                    let pr = &config.providers[services[i as usize].provider];
-                    (distance_km((p.x_km, p.y_km), (pr.x_km, pr.y_km)), i)
-                }));
+                here.extend(of_line.iter().map(|&i| (to_provider[services[i as usize].provider], i)));
                 // Nearest first; ties keep the order providers are listed in. With a
                 // bound, select the nearest `keep` in linear time before sorting them.
                 let by = |a: &(f64, u32), b: &(f64, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
