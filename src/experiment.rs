@@ -82,18 +82,20 @@ pub fn run_until(
     on_done: &(dyn Fn() + Sync),
     stop: &AtomicBool,
 ) -> Result<Vec<ReplicationResult>, RunError> {
-    run_into(model, settings, on_done, stop, &|_, result| result)
+    run_into(model, settings, on_done, stop, &AtomicBool::new(false), &|_, result| result)
 }
 
 /// The work of [`run_until`], with what is kept of each replication chosen by `keep`,
 /// called on the worker thread as the replication finishes: the whole result, or
 /// nothing once `keep` has stored what it needs elsewhere, so that a long experiment
-/// need not hold every replication's records at once.
+/// need not hold every replication's records at once. `halt`, like `stop`, starts no
+/// replication once set (by `keep`, failing to store a result).
 fn run_into<T: Send>(
     model: &Model,
     settings: Settings,
     on_done: &(dyn Fn() + Sync),
     stop: &AtomicBool,
+    halt: &AtomicBool,
     keep: &(dyn Fn(u64, ReplicationResult) -> T + Sync),
 ) -> Result<Vec<T>, RunError> {
     let pool = rayon::ThreadPoolBuilder::new()
@@ -107,7 +109,7 @@ fn run_into<T: Send>(
         (0..settings.replications as u64)
             .into_par_iter()
             .map(|r| {
-                if stop.load(Ordering::SeqCst) || failed.load(Ordering::SeqCst) {
+                if stop.load(Ordering::SeqCst) || failed.load(Ordering::SeqCst) || halt.load(Ordering::SeqCst) {
                     return None;
                 }
                 let out = model.run_replication_logged(settings.seed, r, settings.pathways);
@@ -160,15 +162,21 @@ pub enum ExperimentError {
     Run(#[from] RunError),
     /// The metric table could not be kept in its temporary file (a full disk, say).
     #[error(
-        "error: cannot keep the metric table in a temporary file: {0}\n  = help: a large run's table goes to the system's temporary folder; set TMPDIR to a disk with room"
+        "error: cannot keep the metric table in a temporary file in {dir}: {source}\n  = help: a large run's table goes to the system's temporary folder; set TMPDIR to a disk with room"
     )]
-    Table(std::io::Error),
+    Table { dir: String, source: std::io::Error },
+}
+
+impl ExperimentError {
+    fn table(source: std::io::Error) -> Self {
+        Self::Table { dir: std::env::temp_dir().display().to_string(), source }
+    }
 }
 
 impl ExperimentError {
     /// Whether the input was at fault (exit code 2) rather than the run (exit code 1).
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, Self::Run(_) | Self::Table(_))
+        !matches!(self, Self::Run(_) | Self::Table { .. })
     }
 }
 
@@ -213,10 +221,7 @@ pub fn run_scenario_until(
         let parameters = vec![Vec::new(); collected.replications()];
         return Ok(Runs { model, collected, parameters });
     }
-    let table = Mutex::new(empty_table(&model, settings)?);
-    let collect = |r: u64, result: &ReplicationResult| {
-        table.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).add(&model, r as usize, result);
-    };
+    let collector = Collector::new(&model, settings)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.threads)
         .build()
@@ -227,16 +232,17 @@ pub fn run_scenario_until(
         (0..settings.replications as u64)
             .into_par_iter()
             .map(|r| {
-                if stop.load(Ordering::SeqCst) {
+                if stop.load(Ordering::SeqCst) || collector.halt.load(Ordering::SeqCst) {
                     return None;
                 }
                 Some(draw_and_run(loaded, nominal, settings, r, on_done, &completed).map(|(values, result)| {
-                    collect(r, &result);
+                    collector.add(r, &result);
                     values
                 }))
             })
             .collect()
     });
+    collector.failed()?;
     let mut parameters = Vec::with_capacity(drawn.len());
     let mut skipped = false;
     for d in drawn {
@@ -250,19 +256,51 @@ pub fn run_scenario_until(
         let (completed, total) = (completed.load(Ordering::SeqCst), settings.replications as u64);
         return Err(RunError::Interrupted { completed, total }.into());
     }
-    let collected = table.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()).finish();
-    let collected = collected.map_err(ExperimentError::Table)?;
+    let collected = collector.finish()?;
     Ok(Runs { model, collected, parameters })
 }
 
-/// The metric table for a run of `model` with `settings`.
-fn empty_table(model: &Model, settings: Settings) -> Result<Collected, ExperimentError> {
-    let mut table = Collected::with_memory_limit(model, settings.replications as usize, settings.table_memory)
-        .map_err(ExperimentError::Table)?;
-    if settings.pathways {
-        table.record_pathways().map_err(ExperimentError::Table)?;
+/// The metric table being filled by the workers as replications finish. The first
+/// failure to store a replication (a full disk under the table's file) sets `halt`,
+/// so that no replication starts after it, and is the run's error.
+struct Collector<'m> {
+    model: &'m Model,
+    table: Mutex<Collected>,
+    failure: Mutex<Option<std::io::Error>>,
+    halt: AtomicBool,
+}
+
+impl<'m> Collector<'m> {
+    fn new(model: &'m Model, settings: Settings) -> Result<Self, ExperimentError> {
+        let mut table = Collected::with_memory_limit(model, settings.replications as usize, settings.table_memory)
+            .map_err(ExperimentError::table)?;
+        if settings.pathways {
+            table.record_pathways().map_err(ExperimentError::table)?;
+        }
+        Ok(Self { model, table: Mutex::new(table), failure: Mutex::new(None), halt: AtomicBool::new(false) })
     }
-    Ok(table)
+
+    fn add(&self, r: u64, result: &ReplicationResult) {
+        let stored =
+            self.table.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).add(self.model, r as usize, result);
+        if let Err(e) = stored {
+            self.failure.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get_or_insert(e);
+            self.halt.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// The first failure to store a replication, if any (taken).
+    fn failed(&self) -> Result<(), ExperimentError> {
+        match self.failure.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take() {
+            Some(e) => Err(ExperimentError::table(e)),
+            None => Ok(()),
+        }
+    }
+
+    fn finish(self) -> Result<Collected, ExperimentError> {
+        self.failed()?;
+        Ok(self.table.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()).finish())
+    }
 }
 
 /// Runs `model`'s replications (as [`run_until`]) and collects each into the metric
@@ -274,11 +312,12 @@ pub fn run_collected(
     on_done: &(dyn Fn() + Sync),
     stop: &AtomicBool,
 ) -> Result<Collected, ExperimentError> {
-    let table = Mutex::new(empty_table(model, settings)?);
-    run_into(model, settings, on_done, stop, &|r, result| {
-        table.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).add(model, r as usize, &result);
-    })?;
-    table.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()).finish().map_err(ExperimentError::Table)
+    let collector = Collector::new(model, settings)?;
+    let ran = run_into(model, settings, on_done, stop, &collector.halt, &|r, result| collector.add(r, &result));
+    // A failure to store a replication explains the replications it skipped.
+    collector.failed()?;
+    ran?;
+    collector.finish()
 }
 
 /// A replication with drawn parameters: the values drawn and the result.

@@ -277,7 +277,7 @@ pub fn write_run(dir: &Path, model: &Model, c: &Collected, info: &RunInfo) -> Re
             for r in 0..reps {
                 for s in c.pathways(r)? {
                     let (practice, (provider, line)) = (s.practice as usize, of_service[s.service as usize]);
-                    let year = cfg.calendar.years.iter().find(|y| s.stopped < y.end).map_or("", |y| y.label.as_str());
+                    let year = cfg.calendar.years.get(s.year as usize).map_or("", |y| y.label.as_str());
                     writeln!(
                         w,
                         "{r},{year},{},{},{},{},{},{},{},{},{}",

@@ -11,7 +11,7 @@ use pbrsim::experiment::{self, Settings};
 use pbrsim::model::Model;
 use pbrsim::scenario;
 
-use super::{CalibrateArgs, EXIT_BAD_INPUT, EXIT_FAILURE, progress, report};
+use super::{CalibrateArgs, EXIT_BAD_INPUT, EXIT_FAILURE, progress, report, table_memory};
 
 pub fn calibrate(args: &CalibrateArgs) -> io::Result<i32> {
     let loaded = match scenario::load(&args.scenario) {
@@ -43,12 +43,20 @@ pub fn calibrate(args: &CalibrateArgs) -> io::Result<i32> {
             return Ok(EXIT_BAD_INPUT);
         }
     };
+    let table_memory = match table_memory() {
+        Ok(b) => b,
+        Err(e) => {
+            report(e);
+            return Ok(EXIT_BAD_INPUT);
+        }
+    };
     let threads =
         args.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), |t| t as usize);
     let settings = Settings {
         seed: args.seed.unwrap_or(loaded.scenario.simulation.seed),
         replications: args.reps.unwrap_or(loaded.scenario.simulation.replications),
         threads,
+        table_memory,
         ..Settings::default()
     };
     if settings.replications < 2 {

@@ -85,11 +85,19 @@ impl Layout {
 
 /// The columns most recently read: cells `start..start + len`, each with its values
 /// across replications (`values[(cell - start) * replications + r]`).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Window {
     start: usize,
     len: usize,
     values: Vec<f64>,
+    /// The most a window reads ahead, in bytes.
+    ahead: usize,
+}
+
+impl Default for Window {
+    fn default() -> Self {
+        Self { start: 0, len: 0, values: Vec::new(), ahead: WINDOW_BYTES }
+    }
 }
 
 /// Every metric of every replication of a scenario, and its market events; see the
@@ -104,12 +112,10 @@ pub struct Collected {
     window: Mutex<Window>,
     /// Each replication's clock stops, when recorded ([`Collected::record_pathways`]).
     pathways: Option<Segments>,
-    /// The first error writing a row, reported by [`Collected::finish`].
-    failed: Option<io::Error>,
 }
 
 /// Bytes of a [`ClockStop`] in the pathways file.
-const CLOCK_STOP_BYTES: usize = 8 + 8 + 4 + 4 + 1;
+const CLOCK_STOP_BYTES: usize = 8 + 8 + 4 + 4 + 2 + 1;
 
 fn encode(stops: &[ClockStop]) -> Vec<u8> {
     let mut out = Vec::with_capacity(stops.len() * CLOCK_STOP_BYTES);
@@ -118,6 +124,7 @@ fn encode(stops: &[ClockStop]) -> Vec<u8> {
         out.extend_from_slice(&s.stopped.to_le_bytes());
         out.extend_from_slice(&s.practice.to_le_bytes());
         out.extend_from_slice(&s.service.to_le_bytes());
+        out.extend_from_slice(&s.year.to_le_bytes());
         out.push(u8::from(s.admitted));
     }
     out
@@ -133,7 +140,8 @@ fn decode(bytes: &[u8]) -> Vec<ClockStop> {
             stopped: f(&b[8..16]),
             practice: u(&b[16..20]),
             service: u(&b[20..24]),
-            admitted: b[24] != 0,
+            year: u16::from_le_bytes([b[24], b[25]]),
+            admitted: b[26] != 0,
         })
         .collect()
 }
@@ -158,9 +166,9 @@ impl Collected {
         let mut c =
             Self::with_memory_limit(model, results.len(), usize::MAX).expect("a table kept in memory needs no file");
         for (r, res) in results.iter().enumerate() {
-            c.add(model, r, res);
+            c.add(model, r, res).expect("a table kept in memory cannot fail to be written");
         }
-        c.finish().expect("a table kept in memory cannot fail to be written")
+        c.finish()
     }
 
     /// A table for `replications` replications of `model`, every value 0 until its
@@ -179,7 +187,7 @@ impl Collected {
         let entities = [1, cfg.providers.len(), model.services().count(), cfg.practices.len(), cfg.pcts.len()];
         let layout = Layout::new(periods.len(), entities);
         let rows = Rows::new(layout.width, replications, limit)?;
-        Ok(Self { periods, events: Vec::new(), layout, rows, window: Mutex::default(), pathways: None, failed: None })
+        Ok(Self { periods, events: Vec::new(), layout, rows, window: Mutex::default(), pathways: None })
     }
 
     /// Keeps each replication's clock stops ([`ReplicationResult::pathways`]) as it is
@@ -200,6 +208,13 @@ impl Collected {
             Some(s) => Ok(decode(&s.get(r)?)),
             None => Ok(Vec::new()),
         }
+    }
+
+    /// Sets how far, in bytes, a window of columns reads ahead (at least one column).
+    /// For tests and tuning: the values read do not depend on it.
+    pub fn set_window_bytes(&self, bytes: usize) {
+        *self.window.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) =
+            Window { ahead: bytes, ..Window::default() };
     }
 
     /// Bytes the table takes (in memory or in its file).
@@ -223,8 +238,9 @@ impl Collected {
     }
 
     /// Fills replication `r`'s values from its result. Replications may be added in any
-    /// order; [`Collected::finish`] puts the market events in replication order.
-    pub fn add(&mut self, model: &Model, r: usize, res: &ReplicationResult) {
+    /// order; [`Collected::finish`] puts the market events in replication order. Fails
+    /// only if the table's file cannot be written (a full disk).
+    pub fn add(&mut self, model: &Model, r: usize, res: &ReplicationResult) -> io::Result<()> {
         let mut row = vec![0.0; self.layout.width];
         let at = |t, p, i, k| self.layout.cell(t, p, i, k);
         let all = whole_horizon(res);
@@ -246,38 +262,37 @@ impl Collected {
         }
         debug_assert_eq!(model.services().count(), self.layout.entities[Table::Service as usize]);
         self.events.extend(res.events.iter().map(|e| (r as u64, e.clone())));
-        let mut stored = self.rows.put(r, &row);
-        if let (Ok(()), Some(p)) = (&stored, &mut self.pathways) {
-            stored = p.put(r, &encode(&res.pathways));
-        }
-        if let Err(e) = stored
-            && self.failed.is_none()
-        {
-            self.failed = Some(e);
+        self.rows.put(r, &row)?;
+        match &mut self.pathways {
+            Some(p) => p.put(r, &encode(&res.pathways)),
+            None => Ok(()),
         }
     }
 
     /// Orders the market events by replication (each replication's in time order, as
-    /// added), whatever order the replications were added in; fails if a row could not
-    /// be written to the table's file.
-    pub fn finish(mut self) -> io::Result<Self> {
-        if let Some(e) = self.failed.take() {
-            return Err(e);
-        }
+    /// added), whatever order the replications were added in.
+    pub fn finish(mut self) -> Self {
         self.events.sort_by_key(|&(r, _)| r);
-        Ok(self)
+        self
     }
 
     /// The values of one metric of one entity in one period, one per replication in
-    /// replication order. Cheapest when cells are read in the table's order (see
-    /// [`Layout`]): each window of columns is then read once.
+    /// replication order. Reading cells in the table's order (see [`Layout`]) reads
+    /// each window of columns once; a jump elsewhere (another scenario's entities in
+    /// another order) reads just the rest of that entity's metrics.
     pub fn values(&self, table: Table, period: usize, entity: usize, metric: usize) -> io::Result<Vec<f64>> {
         let cell = self.layout.cell(table, period, entity, metric);
         let reps = self.rows.count();
         let mut w = self.window.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if !(w.start..w.start + w.len).contains(&cell) {
             // Load the window starting at this cell: one read of each row's run of cells.
-            let len = (WINDOW_BYTES / (8 * reps.max(1))).clamp(1, self.layout.width - cell);
+            // Read ahead a whole window only when reading on from the last one (or at the
+            // start); a jump (another scenario's entities in another order, say) loads just
+            // the rest of this entity's metrics, so random access does not reload 4 MiB a cell.
+            let sequential = w.len == 0 || cell == w.start + w.len;
+            let ahead = if sequential { w.ahead / (8 * reps.max(1)) } else { table.metrics() - metric };
+            let len = ahead.clamp(1, self.layout.width - cell);
+            w.len = 0; // invalid until loaded: an I/O error below must not leave a stale window
             let mut run = vec![0.0; len];
             w.values.clear();
             w.values.resize(len * reps, 0.0);
@@ -327,8 +342,8 @@ mod tests {
     #[test]
     fn clock_stops_round_trip() {
         let stops = [
-            ClockStop { referred: 1.5, stopped: 130.25, practice: 7, service: 3, admitted: true },
-            ClockStop { referred: -20.0, stopped: 0.125, practice: u32::MAX, service: 0, admitted: false },
+            ClockStop { referred: 1.5, stopped: 130.25, practice: 7, service: 3, year: 1, admitted: true },
+            ClockStop { referred: -20.0, stopped: 0.125, practice: u32::MAX, service: 0, year: 0, admitted: false },
         ];
         assert_eq!(decode(&encode(&stops)), stops);
     }

@@ -31,8 +31,9 @@ use super::metrics;
 /// Bytes per patient in flight: the patient's slot (32 bytes) and its place in a queue
 /// or its pending event, doubled for vectors that double as they grow.
 const PATIENT_BYTES: f64 = 2.0 * (32.0 + 8.0);
-/// Bytes per recorded clock stop (`--pathways`): 32, doubled for a vector that doubles.
-const CLOCK_STOP_BYTES: f64 = 2.0 * 32.0;
+/// Bytes per recorded clock stop (`--pathways`): 32, doubled for a vector that
+/// doubles, and its 27-byte encoding made when the replication is collected.
+const CLOCK_STOP_BYTES: f64 = 2.0 * 32.0 + 27.0;
 /// Bytes per (practice, service line) pair: an arrival source and its random streams.
 const SOURCE_BYTES: f64 = 7.0 * 32.0 + 64.0;
 /// Bytes per choice candidate: its entry in the model's table (service, distance,

@@ -255,6 +255,9 @@ pub struct ClockStop {
     pub practice: u32,
     /// The service (provider and line) that stopped the clock.
     pub service: u32,
+    /// The reported year (index into the calendar's years) it counts in, as in the
+    /// year records.
+    pub year: u16,
     pub admitted: bool,
 }
 
@@ -903,12 +906,13 @@ impl<'m> Replication<'m> {
                 self.patient_voice(now, p.practice as usize, p.service as usize, wait, y)?;
             }
         }
-        if let (Some(_), Some(log)) = (self.year, &mut self.pathways) {
+        if let (Some(y), Some(log)) = (self.year, &mut self.pathways) {
             log.push(ClockStop {
                 referred: p.referred_at,
                 stopped: now,
                 practice: p.practice,
                 service: p.service,
+                year: y as u16,
                 admitted,
             });
         }

@@ -568,6 +568,15 @@ fn pathways_are_written_only_when_asked_and_agree_with_the_rtt_metrics() {
         assert!(mine.iter().all(|x| x["clock_stop_date"] >= x["referral_date"] && num(x, "wait_days") >= 0.0));
         assert!(mine.iter().all(|x| x["community"] == "false"), "the small scenario has no community service");
     }
+    // Each row counts in the year the metrics count it in.
+    let years: std::collections::BTreeSet<&str> = rows.iter().map(|x| x["year"].as_str()).collect();
+    assert!(years.len() >= 2, "{years:?}");
+    for year in years {
+        for (r, stops) in replication_values(&logged, year, "rtt_clock_stops").iter().enumerate() {
+            let n = rows.iter().filter(|x| x["replication"] == r.to_string() && x["year"] == year).count();
+            assert_eq!(n as f64, *stops, "replication {r}, {year}");
+        }
+    }
     // `rerun` asks for them again.
     pbrsim()
         .current_dir(repo(""))

@@ -110,9 +110,9 @@ fn replications_collected_as_they_finish_in_any_order_match_collecting_them_at_t
     for limit in [usize::MAX, 0] {
         let mut as_they_finish = Collected::with_memory_limit(&model, results.len(), limit).unwrap();
         for r in [2, 0, 3, 1] {
-            as_they_finish.add(&model, r, &results[r]);
+            as_they_finish.add(&model, r, &results[r]).unwrap();
         }
-        let as_they_finish = as_they_finish.finish().unwrap();
+        let as_they_finish = as_they_finish.finish();
         assert_eq!(as_they_finish.in_file(), limit == 0);
         assert_eq!(format!("{:?}", at_the_end.events), format!("{:?}", as_they_finish.events));
         let bits =
@@ -126,6 +126,45 @@ fn replications_collected_as_they_finish_in_any_order_match_collecting_them_at_t
                 let (a, b) =
                     (at_the_end.values(table, 1, 0, k).unwrap(), as_they_finish.values(table, 1, 0, k).unwrap());
                 assert_eq!(format!("{a:?}"), format!("{b:?}"));
+            }
+        }
+    }
+}
+
+#[test]
+fn metric_table_columns_read_in_any_order_with_any_window_match_the_rows() {
+    let model = crate::common::model("tests/data/small.toml");
+    let results = crate::common::run(&model, 5, 3);
+    for limit in [usize::MAX, 0] {
+        let mut c = Collected::with_memory_limit(&model, results.len(), limit).unwrap();
+        for (r, res) in results.iter().enumerate() {
+            c.add(&model, r, res).unwrap();
+        }
+        let c = c.finish();
+        let rows: Vec<_> = (0..results.len()).map(|r| c.replication(r).unwrap()).collect();
+        let mut cells = Vec::new();
+        for table in Table::ALL {
+            for p in 0..c.periods.len() {
+                for i in 0..c.entities(table) {
+                    for k in 0..table.metrics() {
+                        cells.push((table, p, i, k));
+                    }
+                }
+            }
+        }
+        // In order, backwards and scrambled, through windows of 1 column up to the whole.
+        let n = cells.len();
+        let orders: [Vec<usize>; 3] =
+            [(0..n).collect(), (0..n).rev().collect(), (0..n).map(|x| x * 7919 % n).collect()];
+        for window in [1, 40, 1 << 12, 1 << 30] {
+            c.set_window_bytes(window);
+            for order in &orders {
+                for &x in order {
+                    let (t, p, i, k) = cells[x];
+                    let column = c.values(t, p, i, k).unwrap();
+                    let expected: Vec<f64> = rows.iter().map(|row| row.get(t, p, i, k)).collect();
+                    assert_eq!(format!("{column:?}"), format!("{expected:?}"), "{t:?} {p} {i} {k}, window {window}");
+                }
             }
         }
     }
