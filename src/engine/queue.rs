@@ -75,7 +75,7 @@ const RING: u64 = 32768;
 /// Invariant: `now` never decreases, and every pending event is at a time `>= now`.
 ///
 /// Events are kept by bucket of 1/`PER_DAY` of a day (time is in days; "day" below
-/// means a bucket). Each of the next `RING` buckets is an unsorted [`Bucket`] (scheduling is an
+/// means a bucket). Each of the next `RING` buckets is an unsorted Vec (scheduling is an
 /// append); anything further ahead waits in a heap (`far`). When the current bucket is
 /// exhausted, the next non-empty one is sorted once (descending, so that taking the
 /// earliest is a `Vec::pop`) and becomes `current`. An event scheduled into the current
@@ -105,7 +105,7 @@ pub struct EventQueue<E> {
     current: Vec<Timed<E>>,
     /// Events scheduled into the current bucket after it was sorted.
     late: BinaryHeap<Entry<E>>,
-    ring: Vec<Bucket<E>>,
+    ring: Vec<Vec<Timed<E>>>,
     far: BinaryHeap<Entry<E>>,
     /// The bucket `current` holds.
     day: u64,
@@ -116,8 +116,6 @@ pub struct EventQueue<E> {
     scratch: Scratch,
     /// Emptied bucket buffers of at most `POOLED_CAPACITY` events, for reuse.
     pool: Vec<Vec<Timed<E>>>,
-    /// Emptied chunks (capacity `CHUNK`), for reuse: most recently freed last.
-    chunks: Vec<Vec<Timed<E>>>,
     /// Which ring slots hold events, to skip empty buckets a word at a time.
     occupied: Bitmap,
 }
@@ -126,54 +124,9 @@ pub struct EventQueue<E> {
 /// are kept: a pooled buffer goes to whichever bucket next starts empty, possibly one
 /// far ahead that would hold a single event for years of simulated time, so a large
 /// one would be stranded there (with 4,096-event buffers, England 0.1×'s peak memory
-/// doubled). A dense bucket's chunks go to the chunk pool instead (see [`Bucket`]):
-/// a chunk is taken only by a bucket that has already filled one, so it is not
-/// stranded.
+/// doubled). Dense buckets are larger and simply dropped.
 const POOLED: usize = 64;
 const POOLED_CAPACITY: usize = 64;
-
-/// Events per chunk of a bucket (4 KiB of 16-byte entries); see [`Bucket`].
-const CHUNK: usize = 256;
-/// Emptied chunks kept for reuse (4 MiB of 16-byte entries); more are freed.
-const CHUNKS_POOLED: usize = 1024;
-
-/// One ring slot's events, in scheduling order: the `full` chunks, each of exactly
-/// `CHUNK` events, then `tail`.
-///
-/// A bucket is filled by appends spread over weeks of simulated time. In one Vec it
-/// would grow by reallocation, each doubling copying events written long before, by
-/// then out of cache: England's buckets reach about 4,400 events, so each event was
-/// copied about once more on its way through the queue, and the copies were a third of
-/// the main-memory reads (cachegrind). In chunks, a bucket grows without copying
-/// beyond its first `CHUNK` events, and a chunk emptied by sorting is the next to be
-/// filled, while its lines are still in cache. A bucket of a sparse list stays one
-/// small Vec, as before.
-struct Bucket<E> {
-    full: Vec<Vec<Timed<E>>>,
-    tail: Vec<Timed<E>>,
-}
-
-impl<E> Default for Bucket<E> {
-    fn default() -> Self {
-        Self { full: Vec::new(), tail: Vec::new() }
-    }
-}
-
-impl<E> Bucket<E> {
-    #[inline]
-    fn is_empty(&self) -> bool {
-        self.tail.is_empty() && self.full.is_empty()
-    }
-
-    fn len(&self) -> usize {
-        self.full.len() * CHUNK + self.tail.len()
-    }
-
-    /// The events, in scheduling order.
-    fn iter(&self) -> impl Iterator<Item = &Timed<E>> {
-        self.full.iter().flatten().chain(&self.tail)
-    }
-}
 
 /// Below this many events a bucket is sorted by comparison; above it, by distribution.
 const DISTRIBUTE_FROM: usize = 64;
@@ -232,8 +185,8 @@ struct Scratch {
     ends: Vec<u32>,
 }
 
-/// Sorts the events of bucket `day` (given in `parts`, its chunks, in scheduling
-/// order among equal times) into `out` by descending time, ties in descending scheduling order, so that popping
+/// Sorts the events of bucket `day` (given in scheduling order among equal times)
+/// into `out` by descending time, ties in descending scheduling order, so that popping
 /// from the end of `out` gives `(time, seq)` order.
 ///
 /// A bucket holds thousands of events in a large model. Rather than a comparison sort
@@ -242,13 +195,12 @@ struct Scratch {
 /// events long, is finished by insertion sort: O(n) in practice. Both steps are
 /// stable in the required sense: within a slice events are laid down in reverse
 /// scheduling order, and insertion moves an event only past strictly earlier ones.
-fn sort_bucket<E: Copy>(parts: &[&[Timed<E>]], day: u64, out: &mut Vec<Timed<E>>, scratch: &mut Scratch) {
+fn sort_bucket<E: Copy>(bucket: &[Timed<E>], day: u64, out: &mut Vec<Timed<E>>, scratch: &mut Scratch) {
     let by_time_desc = |e: &Timed<E>| std::cmp::Reverse(e.time_bits);
-    let bucket = || parts.iter().flat_map(|p| p.iter());
     out.clear();
-    let n = parts.iter().map(|p| p.len()).sum();
+    let n = bucket.len();
     if n < DISTRIBUTE_FROM {
-        out.extend(parts.iter().rev().flat_map(|p| p.iter().rev()));
+        out.extend(bucket.iter().rev());
         out.sort_by_key(by_time_desc);
         return;
     }
@@ -259,7 +211,7 @@ fn sort_bucket<E: Copy>(parts: &[&[Timed<E>]], day: u64, out: &mut Vec<Timed<E>>
     // truncates and saturates at 0, the clamp keeps the last slice), counted from the
     // latest slice so that ascending slice order is descending time.
     scratch.sub.clear();
-    scratch.sub.extend(bucket().map(|e| {
+    scratch.sub.extend(bucket.iter().map(|e| {
         let k = (((f64::from_bits(e.time_bits) - start) * scale) as usize).min(slices - 1);
         (slices - 1 - k) as u32
     }));
@@ -273,9 +225,8 @@ fn sort_bucket<E: Copy>(parts: &[&[Timed<E>]], day: u64, out: &mut Vec<Timed<E>>
         total += *end;
         *end = total;
     }
-    let Some(&first) = bucket().next() else { return };
-    out.resize(n, first);
-    for (e, &k) in bucket().zip(&scratch.sub) {
+    out.resize(n, bucket[0]);
+    for (e, &k) in bucket.iter().zip(&scratch.sub) {
         let end = &mut scratch.ends[k as usize];
         *end -= 1;
         out[*end as usize] = *e;
@@ -325,7 +276,7 @@ impl<E: Copy> EventQueue<E> {
         Self {
             current: Vec::new(),
             late: BinaryHeap::with_capacity(capacity),
-            ring: (0..RING).map(|_| Bucket::default()).collect(),
+            ring: (0..RING).map(|_| Vec::new()).collect(),
             far: BinaryHeap::new(),
             day: 0,
             in_ring: 0,
@@ -333,7 +284,6 @@ impl<E: Copy> EventQueue<E> {
             now: 0.0,
             scratch: Scratch::default(),
             pool: Vec::new(),
-            chunks: Vec::new(),
             occupied: Bitmap::new(RING as usize),
         }
     }
@@ -392,26 +342,16 @@ impl<E: Copy> EventQueue<E> {
         if bucket.is_empty() {
             self.occupied.set(slot);
         }
-        let tail = &mut bucket.tail;
-        if tail.capacity() == 0
+        if bucket.capacity() == 0
             && let Some(buffer) = self.pool.pop()
         {
-            *tail = buffer;
+            *bucket = buffer;
         }
-        if tail.len() == CHUNK {
-            let chunk = self.chunks.pop().unwrap_or_else(|| Vec::with_capacity(CHUNK));
-            bucket.full.push(std::mem::replace(tail, chunk));
-        } else if tail.len() == tail.capacity() {
-            // Doubling, but never past a chunk.
-            let to = (tail.capacity() * 2).clamp(4, CHUNK);
-            tail.reserve_exact(to - tail.len());
-        }
-        let tail = &mut bucket.tail;
-        tail.push(Timed { time_bits: entry.time_bits, event: entry.event });
+        bucket.push(Timed { time_bits: entry.time_bits, event: entry.event });
         // The bucket's next cache line, for the next append to it (a bucket is
         // appended to about once every few hundred events, by which time a line
         // asked for now has arrived).
-        super::prefetch(tail.spare_capacity_mut(), 2);
+        super::prefetch(bucket.spare_capacity_mut(), 2);
         self.in_ring += 1;
     }
 
@@ -481,22 +421,18 @@ impl<E: Copy> EventQueue<E> {
         let bucket = std::mem::take(&mut self.ring[slot]);
         self.occupied.clear(slot);
         self.in_ring -= bucket.len();
-        let Bucket { full, tail } = bucket;
-        // `current` is empty; its buffer is reused.
+        // `current` is empty; its buffer is reused. The bucket's buffer is dropped rather
+        // than handed back to the ring: every bucket keeping the capacity of the busiest
+        // one would hold `RING` buckets' worth.
         let mut out = std::mem::take(&mut self.current);
-        let parts: Vec<&[Timed<E>]> = full.iter().map(Vec::as_slice).chain([tail.as_slice()]).collect();
-        sort_bucket(&parts, self.day, &mut out, &mut self.scratch);
-        drop(parts);
+        sort_bucket(&bucket, self.day, &mut out, &mut self.scratch);
         self.current = out;
-        for mut chunk in full.into_iter().chain(std::iter::once(tail)) {
-            chunk.clear();
-            if chunk.capacity() == CHUNK && self.chunks.len() < CHUNKS_POOLED {
-                self.chunks.push(chunk);
-            } else if chunk.capacity() <= POOLED_CAPACITY && self.pool.len() < POOLED {
-                // A small bucket's buffer is kept for reuse, so that a sparse list (one
-                // event per bucket, as in a single queue) does not allocate per event.
-                self.pool.push(chunk);
-            }
+        // A small bucket's buffer is kept for reuse, so that a sparse list (one event
+        // per bucket, as in a single queue) does not allocate per event.
+        if bucket.capacity() <= POOLED_CAPACITY && self.pool.len() < POOLED {
+            let mut bucket = bucket;
+            bucket.clear();
+            self.pool.push(bucket);
         }
     }
 
@@ -630,7 +566,7 @@ mod tests {
         let bucket: Vec<Timed<u32>> =
             times.iter().enumerate().map(|(i, t)| Timed { time_bits: t.to_bits(), event: i as u32 }).collect();
         let mut out = Vec::new();
-        sort_bucket(&[&bucket[..200], &bucket[200..]], 2, &mut out, &mut Scratch::default());
+        sort_bucket(&bucket, 2, &mut out, &mut Scratch::default());
         let mut expected: Vec<(u64, u32)> = bucket.iter().map(|e| (e.time_bits, e.event)).collect();
         expected.sort_by(|a, b| b.cmp(a));
         assert_eq!(out.iter().map(|e| (e.time_bits, e.event)).collect::<Vec<_>>(), expected);
