@@ -79,3 +79,25 @@ fn a_patient_lost_from_the_lists_is_caught() {
     let what = invariant(r.run());
     assert!(what.contains("lists hold"), "{what}");
 }
+
+/// Follow-ups carried in their events and follow-ups of patients kept in the slab (the
+/// fallback for economies too large for 16-bit indices) give the same replication, in
+/// scenarios where providers close (patients move at their next follow-up) and where
+/// PBC diverts referrals.
+#[test]
+fn carried_follow_ups_match_the_slab() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for file in ["tests/data/small.toml", "scenarios/istc-exit.toml", "scenarios/pbc.toml"] {
+        let loaded = crate::scenario::load(&root.join(file)).expect("scenario loads");
+        let m = Model::new(loaded.config().expect("scenario builds")).expect("model builds");
+        let run = |carry: bool| {
+            let mut r = Replication::new(&m, 7, 1).unwrap();
+            assert!(r.carry_follow_ups, "{file}: small economies carry follow-ups");
+            r.carry_follow_ups = carry;
+            let result = r.run().unwrap();
+            assert!(result.years.iter().any(|y| y.follow_ups > 0), "{file}: no follow-ups to compare");
+            format!("{result:?}")
+        };
+        assert_eq!(run(true), run(false), "{file}");
+    }
+}
