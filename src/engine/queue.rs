@@ -67,16 +67,26 @@ impl<E> Ord for Entry<E> {
 /// fastest at 32 of 2, 8, 32, 64 and 128 (docs/performance.md): narrow buckets keep
 /// the sorted run being consumed in the nearest caches.
 const PER_DAY: f64 = 32.0;
-/// Buckets in the ring (1,024 days ahead); events further ahead wait in `far`.
-const RING: u64 = 32768;
+/// [`PER_DAY`] as an integer: fine buckets per coarse (whole-day) bucket.
+const FINE_PER_DAY: u64 = 32;
+/// Fine buckets in the near ring: 8 days ahead.
+const RING: u64 = 256;
+/// Whole-day buckets in the coarse ring beyond it (1,024 days); events further ahead
+/// wait in `far`.
+const COARSE: u64 = 1024;
 
 /// A future-event list with a clock.
 ///
 /// Invariant: `now` never decreases, and every pending event is at a time `>= now`.
 ///
 /// Events are kept by bucket of 1/`PER_DAY` of a day (time is in days; "day" below
-/// means a bucket). Each of the next `RING` buckets is an unsorted Vec (scheduling is an
-/// append); anything further ahead waits in a heap (`far`). When the current bucket is
+/// means a bucket). Each of the next `RING` buckets (about 8 days) is an unsorted Vec
+/// (scheduling is an append); beyond them, each whole day of the next `COARSE` is one
+/// unsorted Vec (`coarse`), split into the fine buckets when that day comes inside the
+/// near ring; anything further ahead waits in a heap (`far`). Two levels because an
+/// append is a store to the end of its bucket: with one ring of 32,768 buckets the
+/// ends of the buckets being appended to were spread over megabytes and each store
+/// missed the cache, while the 256 near ends and the 1,024 day ends stay in L2. When the current bucket is
 /// exhausted, the next non-empty one is sorted once (descending, so that taking the
 /// earliest is a `Vec::pop`) and becomes `current`. An event scheduled into the current
 /// bucket after it was sorted goes into a small heap (`late`), and a pop takes the
@@ -88,9 +98,12 @@ const RING: u64 = 32768;
 /// bucket's entries carry no sequence number, because a bucket's Vec is always in
 /// sequence order among events of equal time:
 ///
-/// - far events enter a bucket when it first comes inside the window, in `(time, seq)`
-///   order, before anything can be appended to it directly (an event is appended only
-///   when its bucket is inside the window, which is later, so its sequence is larger);
+/// - far events enter a day's coarse bucket when the day first comes inside the coarse
+///   window, in `(time, seq)` order, before anything can be appended to it directly
+///   (an event is appended only when its bucket is inside the window, which is later,
+///   so its sequence is larger);
+/// - a day's coarse bucket is split into its (empty) fine buckets, in order, when the
+///   day comes inside the near ring, before anything can be appended to them directly;
 /// - appended events arrive in sequence order.
 ///
 /// So sorting on time alone by descending time, keeping equal times in reverse Vec
@@ -106,11 +119,19 @@ pub struct EventQueue<E> {
     /// Events scheduled into the current bucket after it was sorted.
     late: BinaryHeap<Entry<E>>,
     ring: Vec<Vec<Timed<E>>>,
+    /// Whole days beyond the near ring, each unsorted, by day modulo `COARSE`.
+    coarse: Vec<Vec<Timed<E>>>,
     far: BinaryHeap<Entry<E>>,
     /// The bucket `current` holds.
     day: u64,
+    /// The near ring holds buckets `day + 1 .. near_end`; `near_end` is a whole day
+    /// (a multiple of `FINE_PER_DAY`), above `day` and at most `day + RING`. The coarse
+    /// ring holds whole days `near_end / FINE_PER_DAY ..` for `COARSE` days.
+    near_end: u64,
     /// Events in `ring`.
     in_ring: usize,
+    /// Events in `coarse`.
+    in_coarse: usize,
     seq: u64,
     now: f64,
     scratch: Scratch,
@@ -118,6 +139,8 @@ pub struct EventQueue<E> {
     pool: Vec<Vec<Timed<E>>>,
     /// Which ring slots hold events, to skip empty buckets a word at a time.
     occupied: Bitmap,
+    /// Which coarse slots hold events.
+    coarse_occupied: Bitmap,
 }
 
 /// Bucket buffers kept for reuse, and the largest capacity kept. Only small buffers
@@ -150,6 +173,11 @@ impl Bitmap {
     #[inline]
     fn clear(&mut self, i: usize) {
         self.0[i / 64] &= !(1 << (i % 64));
+    }
+
+    #[inline]
+    fn is_set(&self, i: usize) -> bool {
+        self.0[i / 64] & (1 << (i % 64)) != 0
     }
 
     /// Steps from slot `from` forward (wrapping round `len` slots) to the next set bit
@@ -277,14 +305,18 @@ impl<E: Copy> EventQueue<E> {
             current: Vec::new(),
             late: BinaryHeap::with_capacity(capacity),
             ring: (0..RING).map(|_| Vec::new()).collect(),
+            coarse: (0..COARSE).map(|_| Vec::new()).collect(),
             far: BinaryHeap::new(),
             day: 0,
+            near_end: RING,
             in_ring: 0,
+            in_coarse: 0,
             seq: 0,
             now: 0.0,
             scratch: Scratch::default(),
             pool: Vec::new(),
             occupied: Bitmap::new(RING as usize),
+            coarse_occupied: Bitmap::new(COARSE as usize),
         }
     }
 
@@ -297,7 +329,7 @@ impl<E: Copy> EventQueue<E> {
     /// Number of pending events.
     #[inline]
     pub fn len(&self) -> usize {
-        self.current.len() + self.late.len() + self.in_ring + self.far.len()
+        self.current.len() + self.late.len() + self.in_ring + self.in_coarse + self.far.len()
     }
 
     #[inline]
@@ -327,10 +359,74 @@ impl<E: Copy> EventQueue<E> {
         let d = day_of(entry.time_bits);
         if d <= self.day {
             self.late.push(entry);
-        } else if d - self.day < RING {
+        } else if d < self.near_end {
             self.append(d, entry);
+        } else if d / FINE_PER_DAY - self.near_end / FINE_PER_DAY < COARSE {
+            self.append_coarse(d / FINE_PER_DAY, entry);
         } else {
             self.far.push(entry);
+        }
+    }
+
+    /// Appends to the coarse bucket of whole day `x` (inside the coarse window).
+    #[inline]
+    fn append_coarse(&mut self, x: u64, entry: Entry<E>) {
+        let slot = (x % COARSE) as usize;
+        let bucket = &mut self.coarse[slot];
+        if bucket.is_empty() {
+            self.coarse_occupied.set(slot);
+        }
+        if bucket.capacity() == 0
+            && let Some(buffer) = self.pool.pop()
+        {
+            *bucket = buffer;
+        }
+        bucket.push(Timed { time_bits: entry.time_bits, event: entry.event });
+        self.in_coarse += 1;
+    }
+
+    /// Moves the windows up to `day`: far events now inside the coarse window go to
+    /// their days, and each whole day that now fits in the near ring is split into its
+    /// fine buckets, in order (see the ordering argument on the type).
+    fn refill(&mut self) {
+        loop {
+            let coarse_end = self.near_end / FINE_PER_DAY + COARSE;
+            while let Some(e) = self.far.peek() {
+                let x = day_of(e.time_bits) / FINE_PER_DAY;
+                debug_assert!(x >= self.near_end / FINE_PER_DAY, "a far event behind the coarse window");
+                if x >= coarse_end {
+                    break;
+                }
+                let e = self.far.pop().expect("peeked");
+                self.append_coarse(x, e);
+            }
+            if self.near_end + FINE_PER_DAY > self.day + RING {
+                return;
+            }
+            let x = self.near_end / FINE_PER_DAY;
+            let slot = (x % COARSE) as usize;
+            self.near_end += FINE_PER_DAY;
+            if self.coarse[slot].is_empty() {
+                continue;
+            }
+            let bucket = std::mem::take(&mut self.coarse[slot]);
+            self.coarse_occupied.clear(slot);
+            self.in_coarse -= bucket.len();
+            for e in &bucket {
+                let d = day_of(e.time_bits);
+                debug_assert!(d > self.day || d == self.day && self.current.is_empty());
+                self.append(d, Entry { time_bits: e.time_bits, seq: 0, event: e.event });
+            }
+            self.recycle(bucket);
+        }
+    }
+
+    /// Keeps a small emptied bucket buffer for reuse, so that a sparse list (one event
+    /// per bucket, as in a single queue) does not allocate per event.
+    fn recycle(&mut self, mut bucket: Vec<Timed<E>>) {
+        if bucket.capacity() <= POOLED_CAPACITY && self.pool.len() < POOLED {
+            bucket.clear();
+            self.pool.push(bucket);
         }
     }
 
@@ -380,6 +476,15 @@ impl<E: Copy> EventQueue<E> {
                 }
             }
         }
+        if self.in_coarse > 0 {
+            let from = self.near_end / FINE_PER_DAY;
+            for k in 0..COARSE {
+                let bucket = &self.coarse[((from + k) % COARSE) as usize];
+                if let Some(bits) = bucket.iter().map(|e| e.time_bits).min() {
+                    return Some(f64::from_bits(bits));
+                }
+            }
+        }
         self.far.peek().map(|e| f64::from_bits(e.time_bits))
     }
 
@@ -397,29 +502,33 @@ impl<E: Copy> EventQueue<E> {
     /// Moves to the next bucket that has events: it is sorted and becomes `current`.
     fn advance(&mut self) {
         debug_assert!(self.current.is_empty() && self.late.is_empty());
-        if self.in_ring == 0 {
-            // Nothing in the window: jump straight to the earliest far event's bucket.
+        if self.in_ring > 0 {
+            // Straight to the next non-empty bucket: every coarse and far event lies
+            // beyond every bucket in the near ring, so none can be skipped over.
+            self.day += self.occupied.distance_to_next(self.day % RING, RING);
+        } else if self.in_coarse > 0 {
+            // The near ring is empty: jump to the first bucket of the next day with
+            // events (days before it are empty; far events lie beyond it).
+            let from = self.near_end / FINE_PER_DAY;
+            let x = if self.coarse_occupied.is_set((from % COARSE) as usize) {
+                from
+            } else {
+                from + self.coarse_occupied.distance_to_next(from % COARSE, COARSE)
+            };
+            self.day = x * FINE_PER_DAY;
+            self.near_end = self.day;
+        } else {
+            // Nothing in either ring: jump straight to the earliest far event's bucket.
             let Some(e) = self.far.peek() else { return };
             self.day = day_of(e.time_bits).max(self.day + 1);
-        } else {
-            // Straight to the next non-empty bucket. Every far event lies beyond every
-            // bucket in the ring, so none can be skipped over.
-            self.day += self.occupied.distance_to_next(self.day % RING, RING);
+            self.near_end = self.day / FINE_PER_DAY * FINE_PER_DAY;
         }
-        // Far events now inside the window move into their buckets, this one's included
-        // (never into `late`: see the ordering argument on the type).
-        while let Some(e) = self.far.peek() {
-            let d = day_of(e.time_bits);
-            debug_assert!(d >= self.day, "a far event behind the window");
-            if d - self.day >= RING {
-                break;
-            }
-            let e = self.far.pop().expect("peeked");
-            self.append(d, e);
-        }
+        self.refill();
         let slot = (self.day % RING) as usize;
         let bucket = std::mem::take(&mut self.ring[slot]);
-        self.occupied.clear(slot);
+        if !bucket.is_empty() {
+            self.occupied.clear(slot);
+        }
         self.in_ring -= bucket.len();
         // `current` is empty; its buffer is reused. The bucket's buffer is dropped rather
         // than handed back to the ring: every bucket keeping the capacity of the busiest
@@ -427,13 +536,7 @@ impl<E: Copy> EventQueue<E> {
         let mut out = std::mem::take(&mut self.current);
         sort_bucket(&bucket, self.day, &mut out, &mut self.scratch);
         self.current = out;
-        // A small bucket's buffer is kept for reuse, so that a sparse list (one event
-        // per bucket, as in a single queue) does not allocate per event.
-        if bucket.capacity() <= POOLED_CAPACITY && self.pool.len() < POOLED {
-            let mut bucket = bucket;
-            bucket.clear();
-            self.pool.push(bucket);
-        }
+        self.recycle(bucket);
     }
 
     /// Removes the earliest event, advancing the clock to its time.
@@ -446,7 +549,7 @@ impl<E: Copy> EventQueue<E> {
                 (Some(_), None) => true,
                 (None, Some(_)) => false,
                 (None, None) => {
-                    if self.in_ring == 0 && self.far.is_empty() {
+                    if self.in_ring == 0 && self.in_coarse == 0 && self.far.is_empty() {
                         return None;
                     }
                     self.advance();
@@ -593,6 +696,30 @@ mod tests {
             order,
             vec![(3000.0, 3), (3000.0, 11), (3000.25, 4), (3000.25, 10), (5000.0, 0), (5000.0, 2), (5000.0, 12)]
         );
+    }
+
+    #[test]
+    fn ties_stay_fifo_across_the_near_and_coarse_rings() {
+        // Day 20 is first beyond the near ring (coarse), then inside it (near), then
+        // current (late); 100.0 is reached by a jump over an empty near ring.
+        let mut q = EventQueue::new();
+        q.schedule_at(20.0, 0).unwrap();
+        q.schedule_at(100.0, 1).unwrap();
+        q.schedule_at(15.0, 2).unwrap();
+        assert_eq!(q.pop(), Some((15.0, 2)));
+        q.schedule_at(20.0, 3).unwrap();
+        q.schedule_at(100.0, 4).unwrap();
+        assert_eq!(q.pop(), Some((20.0, 0)));
+        q.schedule_at(20.0, 5).unwrap();
+        assert_eq!(q.peek_time(), Some(20.0));
+        assert_eq!(q.pop(), Some((20.0, 3)));
+        assert_eq!(q.pop(), Some((20.0, 5)));
+        assert_eq!(q.peek_time(), Some(100.0));
+        assert_eq!(q.pop(), Some((100.0, 1)));
+        q.schedule_at(100.0, 6).unwrap();
+        let rest: Vec<(f64, i32)> = std::iter::from_fn(|| q.pop()).collect();
+        assert_eq!(rest, vec![(100.0, 4), (100.0, 6)]);
+        assert!(q.is_empty());
     }
 
     #[test]

@@ -40,9 +40,10 @@ const SOURCE_BYTES: f64 = 7.0 * 32.0 + 64.0;
 /// fixed utility) and, per replication, its cached cumulative weight.
 const CANDIDATE_BYTES: f64 = 24.0;
 const CANDIDATE_STATE_BYTES: f64 = 8.0;
-/// A replication's future-event list when empty: 32,768 bucket headers and their
-/// occupancy bitmap (the events themselves are counted with the patients).
-const QUEUE_BYTES: f64 = 32768.0 * 24.0 + 4096.0;
+/// A replication's future-event list when empty: 256 near and 1,024 day bucket
+/// headers and their occupancy bitmaps (the events themselves are counted with the
+/// patients).
+const QUEUE_BYTES: f64 = (256.0 + 1024.0) * 24.0 + 256.0;
 /// Retained data take this multiple of their size in resident memory (the allocator's
 /// per-thread arenas, fragmented by the replications' freed working sets; measured 2.2
 /// when finished replications' year records were still retained).
