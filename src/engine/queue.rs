@@ -33,6 +33,12 @@ impl<E> Entry<E> {
     fn key(&self) -> (u64, u64) {
         (self.time_bits, self.seq)
     }
+
+    /// The entry as a bucket holds it, without its sequence number.
+    #[inline]
+    fn timed(self) -> Timed<E> {
+        Timed { time_bits: self.time_bits, event: self.event }
+    }
 }
 
 /// An event in a bucket of the ring: its time only. Within a bucket, events of equal
@@ -292,6 +298,29 @@ fn day_of(time_bits: u64) -> u64 {
     (f64::from_bits(time_bits) * PER_DAY) as u64
 }
 
+/// Appends `entry` to bucket `slot` of a ring, marking the slot occupied and giving
+/// an unallocated bucket a pooled buffer; returns the bucket.
+#[inline]
+fn push_to<'a, E>(
+    buckets: &'a mut [Vec<Timed<E>>],
+    occupied: &mut Bitmap,
+    pool: &mut Vec<Vec<Timed<E>>>,
+    slot: usize,
+    entry: Timed<E>,
+) -> &'a mut Vec<Timed<E>> {
+    let bucket = &mut buckets[slot];
+    if bucket.is_empty() {
+        occupied.set(slot);
+    }
+    if bucket.capacity() == 0
+        && let Some(buffer) = pool.pop()
+    {
+        *bucket = buffer;
+    }
+    bucket.push(entry);
+    bucket
+}
+
 impl<E: Copy> EventQueue<E> {
     /// An empty list with the clock at 0.
     pub fn new() -> Self {
@@ -360,9 +389,9 @@ impl<E: Copy> EventQueue<E> {
         if d <= self.day {
             self.late.push(entry);
         } else if d < self.near_end {
-            self.append(d, entry);
+            self.append(d, entry.timed());
         } else if d / FINE_PER_DAY - self.near_end / FINE_PER_DAY < COARSE {
-            self.append_coarse(d / FINE_PER_DAY, entry);
+            self.append_coarse(d / FINE_PER_DAY, entry.timed());
         } else {
             self.far.push(entry);
         }
@@ -370,18 +399,8 @@ impl<E: Copy> EventQueue<E> {
 
     /// Appends to the coarse bucket of whole day `x` (inside the coarse window).
     #[inline]
-    fn append_coarse(&mut self, x: u64, entry: Entry<E>) {
-        let slot = (x % COARSE) as usize;
-        let bucket = &mut self.coarse[slot];
-        if bucket.is_empty() {
-            self.coarse_occupied.set(slot);
-        }
-        if bucket.capacity() == 0
-            && let Some(buffer) = self.pool.pop()
-        {
-            *bucket = buffer;
-        }
-        bucket.push(Timed { time_bits: entry.time_bits, event: entry.event });
+    fn append_coarse(&mut self, x: u64, entry: Timed<E>) {
+        push_to(&mut self.coarse, &mut self.coarse_occupied, &mut self.pool, (x % COARSE) as usize, entry);
         self.in_coarse += 1;
     }
 
@@ -398,7 +417,7 @@ impl<E: Copy> EventQueue<E> {
                     break;
                 }
                 let e = self.far.pop().expect("peeked");
-                self.append_coarse(x, e);
+                self.append_coarse(x, e.timed());
             }
             if self.near_end + FINE_PER_DAY > self.day + RING {
                 return;
@@ -412,10 +431,10 @@ impl<E: Copy> EventQueue<E> {
             let bucket = std::mem::take(&mut self.coarse[slot]);
             self.coarse_occupied.clear(slot);
             self.in_coarse -= bucket.len();
-            for e in &bucket {
+            for &e in &bucket {
                 let d = day_of(e.time_bits);
                 debug_assert!(d > self.day || d == self.day && self.current.is_empty());
-                self.append(d, Entry { time_bits: e.time_bits, seq: 0, event: e.event });
+                self.append(d, e);
             }
             self.recycle(bucket);
         }
@@ -432,18 +451,8 @@ impl<E: Copy> EventQueue<E> {
 
     /// Appends to the ring bucket of `d` (which must be inside the window).
     #[inline]
-    fn append(&mut self, d: u64, entry: Entry<E>) {
-        let slot = (d % RING) as usize;
-        let bucket = &mut self.ring[slot];
-        if bucket.is_empty() {
-            self.occupied.set(slot);
-        }
-        if bucket.capacity() == 0
-            && let Some(buffer) = self.pool.pop()
-        {
-            *bucket = buffer;
-        }
-        bucket.push(Timed { time_bits: entry.time_bits, event: entry.event });
+    fn append(&mut self, d: u64, entry: Timed<E>) {
+        let bucket = push_to(&mut self.ring, &mut self.occupied, &mut self.pool, (d % RING) as usize, entry);
         // The bucket's next cache line, for the next append to it (a bucket is
         // appended to about once every few hundred events, by which time a line
         // asked for now has arrived).
