@@ -28,8 +28,9 @@ use crate::model::{MarketEvent, Model};
 use super::collected::WINDOW_BYTES;
 use super::metrics;
 
-/// Bytes per patient in flight: the patient's slot (32 bytes) and its place in a queue
-/// or its pending event, doubled for vectors that double as they grow.
+/// Bytes per patient in flight, an upper bound: its slot in the slab or its waiting-list
+/// entry (at most 32 bytes) and its pending event, doubled for vectors that double as
+/// they grow.
 const PATIENT_BYTES: f64 = 2.0 * (32.0 + 8.0);
 /// Bytes per recorded clock stop (`--pathways`): 32, doubled for a vector that
 /// doubles, and its 27-byte encoding made when the replication is collected.

@@ -18,7 +18,7 @@ use super::pathway::Outcome;
 use super::payment;
 use super::pbc::{Diversion, PbcState};
 use super::record::{MarketEvent, MarketEventKind, RTT_STANDARD_DAYS, YearRecord};
-use super::waiting_list::{Stage, WaitingList};
+use super::waiting_list::{Stage, Waiting, WaitingList};
 use super::{Model, ModelError};
 
 /// Random-stream process numbers. They key the streams together with the seed and the
@@ -129,10 +129,8 @@ struct EmergencySource {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Free,
-    WaitingFirst,
     InFirst,
     WorkUp,
-    WaitingAdmission,
     InAdmission,
     FollowingUp,
     /// A necessary referral diverted under PBC, before it comes back.
@@ -150,13 +148,18 @@ struct Patient {
 }
 
 impl Patient {
+    /// The patient as a waiting-list entry (for joining a list from the slab).
+    fn waiting(&self) -> Waiting {
+        Waiting { referred_at: self.referred_at, practice: self.practice, outcome: self.outcome }
+    }
+
     /// Whether the referral-to-treatment clock is still running.
     fn clock_running(&self) -> bool {
         if self.outcome.is_emergency() {
             return false;
         }
         match self.state {
-            State::WaitingFirst | State::WorkUp | State::WaitingAdmission => true,
+            State::WorkUp => true,
             State::InFirst => self.outcome.is_admitted(),
             State::Free | State::InAdmission | State::FollowingUp | State::Diverted => false,
         }
@@ -553,20 +556,8 @@ impl<'m> Replication<'m> {
                     .collect();
                 waiters.sort_by(|a, b| a.0.total_cmp(&b.0));
                 for (referred_at, practice, outcome) in waiters {
-                    let state = match stage {
-                        Stage::FirstOutpatient => State::WaitingFirst,
-                        Stage::Admission => State::WaitingAdmission,
-                    };
-                    let pid = self.patients.insert(Patient {
-                        practice,
-                        service: s as u32,
-                        referred_at,
-                        outcome,
-                        follow_ups_left: 0,
-                        state,
-                    });
                     self.books.initial += 1;
-                    self.join(stage, 0.0, pid)?;
+                    self.join(stage, 0.0, s, Waiting { referred_at, practice, outcome })?;
                 }
             }
         }
@@ -604,9 +595,7 @@ impl<'m> Replication<'m> {
                 let stage = if matches!(ev, Event::FirstDone(_)) { Stage::FirstOutpatient } else { Stage::Admission };
                 let Some(patient) = self.patients.slots.get(p as usize) else { return };
                 let Some(list) = self.lists.get(patient.service as usize) else { return };
-                if let Some(next) = list.next_waiting(stage) {
-                    prefetch(&self.patients.slots, next as usize);
-                }
+                list.prefetch_next(stage);
             }
             Event::Arrival(i) if first => prefetch(&self.sources, i as usize),
             Event::Arrival(i) => {
@@ -646,8 +635,9 @@ impl<'m> Replication<'m> {
                 }
                 Event::FollowUpSlot(p) => self.follow_up_slot(now, p)?,
                 Event::Listed(p) => {
-                    self.patients.slots[p as usize].state = State::WaitingAdmission;
-                    self.join(Stage::Admission, now, p)?
+                    let patient = self.patients.slots[p as usize];
+                    self.patients.remove(p);
+                    self.join(Stage::Admission, now, patient.service as usize, patient.waiting())?
                 }
                 Event::Return(p) => self.diverted_returns(now, p)?,
                 Event::Publish => self.publish(now)?,
@@ -719,16 +709,9 @@ impl<'m> Replication<'m> {
             .choice
             .choose(&mut self.choice, practice, line, u_offer, u_pick)
             .ok_or_else(|| ModelError::Invariant(format!("no open provider offers service line {line}")))?;
-        let pid = self.patients.insert(Patient {
-            practice: practice as u32,
-            service: chosen.service as u32,
-            referred_at: now,
-            outcome,
-            follow_ups_left: 0,
-            state: State::WaitingFirst,
-        });
         self.count_referral(practice, &chosen);
-        self.join(Stage::FirstOutpatient, now, pid)
+        let patient = Waiting { referred_at: now, practice: practice as u32, outcome };
+        self.join(Stage::FirstOutpatient, now, chosen.service, patient)
     }
 
     /// Counts a referral to hospital: the patient's choice, the provider and service
@@ -771,19 +754,12 @@ impl<'m> Replication<'m> {
         }
         match community {
             Some(service) => {
-                let pid = self.patients.insert(Patient {
-                    practice: practice as u32,
-                    service: service as u32,
-                    referred_at: now,
-                    outcome,
-                    follow_ups_left: 0,
-                    state: State::WaitingFirst,
-                });
                 self.books.referred += 1;
                 if let Some(y) = self.year {
                     self.years[y].services[service].referrals += 1;
                 }
-                self.join(Stage::FirstOutpatient, now, pid)?;
+                let patient = Waiting { referred_at: now, practice: practice as u32, outcome };
+                self.join(Stage::FirstOutpatient, now, service, patient)?;
             }
             None if self.year.is_some() => {
                 let y = self.year.expect("checked");
@@ -820,6 +796,7 @@ impl<'m> Replication<'m> {
         let pbc = m.config.pbc.as_ref().expect("returns happen only under PBC");
         self.books.returned += 1;
         let p = self.patients.slots[pid as usize];
+        self.patients.remove(pid);
         let (practice, line) = (p.practice as usize, m.services[p.service as usize].line);
         let key = practice * m.config.lines.len() + line;
         let u = self.return_rng[key].random::<f64>();
@@ -830,16 +807,9 @@ impl<'m> Replication<'m> {
                 if let Some(y) = self.year {
                     self.years[y].returned_as_emergency += 1;
                 }
-                let slot = &mut self.patients.slots[pid as usize];
-                slot.service = service as u32;
-                slot.outcome = Outcome::Emergency;
-                slot.state = State::WaitingAdmission;
                 self.books.emergency_arrived += 1;
-                return if self.lists[service].join_priority(now, pid) {
-                    self.start(Stage::Admission, now, pid)
-                } else {
-                    Ok(())
-                };
+                let patient = Waiting { outcome: Outcome::Emergency, ..p.waiting() };
+                return self.join_emergency(now, service, patient);
             }
         }
         let (u_offer, u_pick) = self.choice_draws(practice, line);
@@ -847,19 +817,17 @@ impl<'m> Replication<'m> {
             .choice
             .choose(&mut self.choice, practice, line, u_offer, u_pick)
             .ok_or_else(|| ModelError::Invariant(format!("no open provider offers service line {line}")))?;
-        let slot = &mut self.patients.slots[pid as usize];
-        slot.service = chosen.service as u32;
-        slot.referred_at = now;
-        slot.state = State::WaitingFirst;
         if let Some(y) = self.year {
             self.years[y].returned_as_referral += 1;
         }
         self.count_referral(practice, &chosen);
-        self.join(Stage::FirstOutpatient, now, pid)
+        let patient = Waiting { referred_at: now, ..p.waiting() };
+        self.join(Stage::FirstOutpatient, now, chosen.service, patient)
     }
 
-    /// Moves a patient whose provider has left the market to another provider of the
-    /// same service line, chosen as at referral. The RTT clock is not reset.
+    /// Moves the patient in slot `pid`, whose provider has left the market, to another
+    /// provider of the same service line, chosen as at referral. The RTT clock is not
+    /// reset.
     fn reassign(&mut self, pid: u32) -> Result<(), ModelError> {
         let p = self.patients.slots[pid as usize];
         let service = self.rechoose(p.practice as usize, p.service as usize)?;
@@ -879,37 +847,59 @@ impl<'m> Replication<'m> {
         Ok(chosen.service)
     }
 
-    fn join(&mut self, stage: Stage, now: f64, pid: u32) -> Result<(), ModelError> {
-        if !self.choice.is_open(self.patients.slots[pid as usize].service as usize) {
-            self.reassign(pid)?;
-        }
-        let service = self.patients.slots[pid as usize].service as usize;
-        if self.lists[service].join(stage, now, pid) { self.start(stage, now, pid) } else { Ok(()) }
+    /// A patient joins a `stage` list of `service`, or of the service a new choice
+    /// gives if `service` has closed (as at referral; the RTT clock is not reset), and
+    /// starts at once if a server is free.
+    fn join(&mut self, stage: Stage, now: f64, service: usize, patient: Waiting) -> Result<(), ModelError> {
+        let service =
+            if self.choice.is_open(service) { service } else { self.rechoose(patient.practice as usize, service)? };
+        if self.lists[service].join(stage, now, patient) { self.start(stage, now, service, patient) } else { Ok(()) }
     }
 
-    fn start(&mut self, stage: Stage, now: f64, pid: u32) -> Result<(), ModelError> {
-        let p = self.patients.slots[pid as usize];
-        let service = p.service as usize;
-        let duration = match (&self.m.config.emergency, p.outcome.is_emergency()) {
+    /// An emergency admission joins the admission list of `service` ahead of its
+    /// elective patients, and starts at once if a bed is free.
+    fn join_emergency(&mut self, now: f64, service: usize, patient: Waiting) -> Result<(), ModelError> {
+        if self.lists[service].join_priority(now, patient) {
+            self.start(Stage::Admission, now, service, patient)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A patient leaves the front of a `stage` list of `service` for a free server: it
+    /// takes a slot in the slab for as long as it is in treatment.
+    fn start(&mut self, stage: Stage, now: f64, service: usize, w: Waiting) -> Result<(), ModelError> {
+        let duration = match (&self.m.config.emergency, w.outcome.is_emergency()) {
             (Some(e), true) => e.displacement.sample(&mut self.emergency_stay_rng[service]),
             _ => self.lists[service].service_time(stage),
         };
-        let (state, event, stops_clock) = match stage {
-            Stage::FirstOutpatient => (State::InFirst, Event::FirstDone(pid), !p.outcome.is_admitted()),
-            Stage::Admission => (State::InAdmission, Event::AdmissionDone(pid), !p.outcome.is_emergency()),
+        let (state, stops_clock) = match stage {
+            Stage::FirstOutpatient => (State::InFirst, !w.outcome.is_admitted()),
+            Stage::Admission => (State::InAdmission, !w.outcome.is_emergency()),
         };
-        self.patients.slots[pid as usize].state = state;
+        let p = Patient {
+            practice: w.practice,
+            service: service as u32,
+            referred_at: w.referred_at,
+            outcome: w.outcome,
+            follow_ups_left: 0,
+            state,
+        };
+        let pid = self.patients.insert(p);
         if stops_clock {
-            self.stop_clock(now, pid, stage == Stage::Admission)?;
+            self.stop_clock(now, &p, stage == Stage::Admission)?;
         }
+        let event = match stage {
+            Stage::FirstOutpatient => Event::FirstDone(pid),
+            Stage::Admission => Event::AdmissionDone(pid),
+        };
         self.q.schedule_at(now + duration, event)?;
         Ok(())
     }
 
-    /// The referral-to-treatment clock stops: at admission, or at the first attendance
-    /// for a patient who will not be admitted.
-    fn stop_clock(&mut self, now: f64, pid: u32, admitted: bool) -> Result<(), ModelError> {
-        let p = self.patients.slots[pid as usize];
+    /// The referral-to-treatment clock of patient `p` stops: at admission, or at the
+    /// first attendance for a patient who will not be admitted.
+    fn stop_clock(&mut self, now: f64, p: &Patient, admitted: bool) -> Result<(), ModelError> {
         let wait = now - p.referred_at;
         if admitted {
             self.books.stopped_admitted += 1;
@@ -960,7 +950,7 @@ impl<'m> Replication<'m> {
             ModelError::Invariant(format!("service {service} finished a {stage:?} with no server busy"))
         })?;
         match next {
-            Some(next) => self.start(stage, now, next),
+            Some(next) => self.start(stage, now, service, next),
             None => Ok(()),
         }
     }
@@ -1125,16 +1115,9 @@ impl<'m> Replication<'m> {
             .copied()
             .find(|&s| self.choice.is_open(s))
             .ok_or_else(|| ModelError::Invariant("no open provider takes emergency admissions".into()))?;
-        let pid = self.patients.insert(Patient {
-            practice: practice as u32,
-            service: service as u32,
-            referred_at: now,
-            outcome: Outcome::Emergency,
-            follow_ups_left: 0,
-            state: State::WaitingAdmission,
-        });
         self.books.emergency_arrived += 1;
-        if self.lists[service].join_priority(now, pid) { self.start(Stage::Admission, now, pid) } else { Ok(()) }
+        let patient = Waiting { referred_at: now, practice: practice as u32, outcome: Outcome::Emergency };
+        self.join_emergency(now, service, patient)
     }
 
     /// Pays for an emergency spell: tariff × MFF, or the marginal rate above the
@@ -1225,8 +1208,8 @@ impl<'m> Replication<'m> {
                     continue;
                 }
                 let started = self.lists[s].set_servers(stage, now, target as u32);
-                for pid in started {
-                    self.start(stage, now, pid)?;
+                for patient in started {
+                    self.start(stage, now, s, patient)?;
                 }
                 let state = &mut self.providers[p];
                 state.fixed_cost = if delta > 0 {
@@ -1435,8 +1418,8 @@ impl<'m> Replication<'m> {
                     });
                 let Some(s) = target else { break };
                 let n = self.lists[s].servers(Stage::FirstOutpatient) + 1;
-                for pid in self.lists[s].set_servers(Stage::FirstOutpatient, now, n) {
-                    self.start(Stage::FirstOutpatient, now, pid)?;
+                for patient in self.lists[s].set_servers(Stage::FirstOutpatient, now, n) {
+                    self.start(Stage::FirstOutpatient, now, s, patient)?;
                 }
                 let ps = &mut self.providers[c];
                 ps.fixed_cost = ps.fixed_cost.checked_add(pbc.community_server_cost).ok_or_else(overflow)?;
@@ -1510,18 +1493,15 @@ impl<'m> Replication<'m> {
             self.choice.close(s);
             for stage in [Stage::FirstOutpatient, Stage::Admission] {
                 self.lists[s].set_servers(stage, now, 0);
-                for pid in self.lists[s].drain(stage, now) {
+                for patient in self.lists[s].drain(stage, now) {
                     moved += 1;
-                    if self.patients.slots[pid as usize].outcome.is_emergency() {
-                        let practice = self.patients.slots[pid as usize].practice as usize;
+                    if patient.outcome.is_emergency() {
+                        let practice = patient.practice as usize;
                         let to = self.m.emergency_routes[practice].iter().copied().find(|&o| self.choice.is_open(o));
                         let to = to.ok_or_else(|| ModelError::Invariant("no provider left for emergencies".into()))?;
-                        self.patients.slots[pid as usize].service = to as u32;
-                        if self.lists[to].join_priority(now, pid) {
-                            self.start(stage, now, pid)?;
-                        }
+                        self.join_emergency(now, to, patient)?;
                     } else {
-                        self.join(stage, now, pid)?;
+                        self.join(stage, now, s, patient)?;
                     }
                 }
             }
@@ -1667,20 +1647,28 @@ impl<'m> Replication<'m> {
                 return fail(format!("reported {what} payments {got}p differ from the ledger's {want}p"));
             }
         }
-        // Conservation of patients, counted from the patients themselves.
+        // Conservation of patients, counted from the patients themselves: those in the
+        // slab (in treatment, in work-up, diverted) and those waiting on the lists.
         let (mut open, mut emergencies) = (0u64, 0u64);
-        let mut per_stage = vec![[0u64; 4]; self.lists.len()];
+        let mut per_stage = vec![[0u64; 2]; self.lists.len()];
         for p in &self.patients.slots {
             open += u64::from(p.clock_running());
             emergencies += u64::from(p.state != State::Free && p.outcome.is_emergency());
             let slot = match p.state {
-                State::WaitingFirst => 0,
-                State::InFirst => 1,
-                State::WaitingAdmission => 2,
-                State::InAdmission => 3,
+                State::InFirst => 0,
+                State::InAdmission => 1,
                 State::Free | State::WorkUp | State::FollowingUp | State::Diverted => continue,
             };
             per_stage[p.service as usize][slot] += 1;
+        }
+        for list in &self.lists {
+            for stage in [Stage::FirstOutpatient, Stage::Admission] {
+                for w in list.waiting_patients(stage) {
+                    let emergency = w.outcome.is_emergency();
+                    open += u64::from(!emergency);
+                    emergencies += u64::from(emergency);
+                }
+            }
         }
         if b.initial + b.referred != b.stopped_admitted + b.stopped_non_admitted + open {
             return fail(format!(
@@ -1702,15 +1690,10 @@ impl<'m> Replication<'m> {
             ));
         }
         for (s, list) in self.lists.iter().enumerate() {
-            let stations = [
-                list.waiting(Stage::FirstOutpatient) as u64,
-                list.in_service(Stage::FirstOutpatient) as u64,
-                list.waiting(Stage::Admission) as u64,
-                list.in_service(Stage::Admission) as u64,
-            ];
+            let stations = [list.in_service(Stage::FirstOutpatient) as u64, list.in_service(Stage::Admission) as u64];
             if stations != per_stage[s] {
                 return fail(format!(
-                    "service {s}: lists hold {stations:?} (waiting/in service, first/admission) but patients say {:?}",
+                    "service {s}: lists have {stations:?} in treatment (first, admission) but patients say {:?}",
                     per_stage[s]
                 ));
             }

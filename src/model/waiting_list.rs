@@ -9,12 +9,32 @@
 //! wait of the clock stops in a rolling window that ended some days before publication.
 //! Patients choose on this published figure, not on the wait they will actually have,
 //! so short published waits attract patients who then lengthen the waits.
+//!
+//! A waiting patient lives in its list and nowhere else: an entry is a [`Waiting`],
+//! all that starting the patient's treatment needs, not an index into a table of
+//! patients. Lists are served from the front and joined at the back, so the entries
+//! touched are a few cache lines per list whatever the list's length; with indices,
+//! each patient reaching the front cost a miss on its own record, one of millions in
+//! a large economy (docs/performance.md).
 
 use std::collections::VecDeque;
 
 use crate::engine::{Sampler, Station, Stream};
 
 use super::config::{Publish, Resource};
+use super::pathway::Outcome;
+
+/// A patient on a waiting list (16 bytes: four to a cache line).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Waiting {
+    /// Day the referral-to-treatment clock started.
+    pub referred_at: f64,
+    /// The referring practice.
+    pub practice: u32,
+    pub outcome: Outcome,
+}
+
+const _: () = assert!(size_of::<Waiting>() == 16);
 
 /// The lagged rolling mean of RTT waits that a service publishes.
 #[derive(Debug, Clone)]
@@ -76,7 +96,7 @@ pub enum Stage {
 /// The two waiting lists of one provider service.
 #[derive(Debug, Clone)]
 pub struct WaitingList {
-    stations: [Station<u32>; 2],
+    stations: [Station<Waiting>; 2],
     service_days: [Sampler; 2],
     rng: Stream,
     /// Busy server-days at the last snapshot, for per-year utilisation.
@@ -119,12 +139,12 @@ impl WaitingList {
     }
 
     /// Sets a list's servers; returns the patients who start at once.
-    pub fn set_servers(&mut self, stage: Stage, now: f64, servers: u32) -> Vec<u32> {
+    pub fn set_servers(&mut self, stage: Stage, now: f64, servers: u32) -> Vec<Waiting> {
         self.stations[stage as usize].set_servers(now, servers)
     }
 
     /// Removes every waiting patient from a list (they are re-referred elsewhere).
-    pub fn drain(&mut self, stage: Stage, now: f64) -> Vec<u32> {
+    pub fn drain(&mut self, stage: Stage, now: f64) -> Vec<Waiting> {
         self.stations[stage as usize].drain_waiting(now)
     }
 
@@ -137,14 +157,14 @@ impl WaitingList {
 
     /// A patient joins a list; `true` if a server was free and they start at once.
     #[inline]
-    pub fn join(&mut self, stage: Stage, now: f64, patient: u32) -> bool {
+    pub fn join(&mut self, stage: Stage, now: f64, patient: Waiting) -> bool {
         self.stations[stage as usize].arrive(now, patient).is_some()
     }
 
     /// A priority patient (an emergency admission) joins the admission list ahead of
     /// every elective patient, without interrupting anyone; `true` if they start at once.
     #[inline]
-    pub fn join_priority(&mut self, now: f64, patient: u32) -> bool {
+    pub fn join_priority(&mut self, now: f64, patient: Waiting) -> bool {
         self.stations[Stage::Admission as usize].arrive_priority(now, patient).is_some()
     }
 
@@ -152,7 +172,7 @@ impl WaitingList {
     /// `Err(())` means no server was busy: the caller's books are wrong.
     #[inline]
     #[allow(clippy::result_unit_err)]
-    pub fn finish(&mut self, stage: Stage, now: f64) -> Result<Option<u32>, ()> {
+    pub fn finish(&mut self, stage: Stage, now: f64) -> Result<Option<Waiting>, ()> {
         self.stations[stage as usize].complete(now)
     }
 
@@ -162,10 +182,16 @@ impl WaitingList {
         self.service_days[stage as usize].sample(&mut self.rng)
     }
 
-    /// The patient the next completion on a list would start, if any.
+    /// Asks for the cache line of the patient the next completion on a list would
+    /// start (see [`Station::prefetch_next`]).
     #[inline]
-    pub fn next_waiting(&self, stage: Stage) -> Option<u32> {
-        self.stations[stage as usize].next_waiting().copied()
+    pub fn prefetch_next(&self, stage: Stage) {
+        self.stations[stage as usize].prefetch_next();
+    }
+
+    /// The patients waiting on a list, in the order they will be served.
+    pub fn waiting_patients(&self, stage: Stage) -> impl Iterator<Item = &Waiting> {
+        self.stations[stage as usize].queue()
     }
 
     /// Patients waiting (not yet in service) on a list.

@@ -253,8 +253,8 @@ impl Replication<'_> {
             for stage in [Stage::FirstOutpatient, Stage::Admission] {
                 let n = self.lists[s].initial_servers(stage);
                 servers += n as u64;
-                for pid in self.lists[s].set_servers(stage, now, n) {
-                    self.start(stage, now, pid)?;
+                for patient in self.lists[s].set_servers(stage, now, n) {
+                    self.start(stage, now, s, patient)?;
                 }
             }
         }

@@ -49,35 +49,27 @@ fn a_patient_nobody_referred_is_caught() {
     let m = model();
     let mut r = Replication::new(&m, 1, 0).unwrap();
     // On a list, but never counted as referred.
-    let pid = r.patients.insert(Patient {
-        practice: 0,
-        service: 0,
-        referred_at: 0.0,
-        outcome: Outcome::DischargedAfterFirst,
-        follow_ups_left: 0,
-        state: State::WaitingFirst,
-    });
-    r.join(Stage::FirstOutpatient, 0.0, pid).unwrap();
+    let patient = Waiting { referred_at: 0.0, practice: 0, outcome: Outcome::DischargedAfterFirst };
+    r.join(Stage::FirstOutpatient, 0.0, 0, patient).unwrap();
     let what = invariant(r.run());
     assert!(what.contains("patients not conserved"), "{what}");
 }
 
 #[test]
-fn a_patient_lost_from_the_lists_is_caught() {
+fn a_patient_in_treatment_that_no_list_knows_is_caught() {
     let m = model();
     let mut r = Replication::new(&m, 1, 0).unwrap();
-    // Counted and marked waiting, but never put on a list.
+    // In treatment (its clock stopped), but no server of its list is busy with it.
     r.patients.insert(Patient {
         practice: 0,
         service: 0,
         referred_at: 0.0,
         outcome: Outcome::DischargedAfterFirst,
         follow_ups_left: 0,
-        state: State::WaitingFirst,
+        state: State::InFirst,
     });
-    r.books.initial += 1;
     let what = invariant(r.run());
-    assert!(what.contains("lists hold"), "{what}");
+    assert!(what.contains("in treatment"), "{what}");
 }
 
 /// Follow-ups carried in their events and follow-ups of patients kept in the slab (the
