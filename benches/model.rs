@@ -22,6 +22,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use pbrsim::model::Model;
 use pbrsim::scenario;
 
+/// The `pbrsim` binary's allocator, so this measures what users run (src/main.rs).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn baseline() -> (Model, u64) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
     let loaded = scenario::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

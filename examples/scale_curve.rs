@@ -25,6 +25,10 @@ use pbrsim::scenario;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
+/// The `pbrsim` binary's allocator, so this measures what users run (src/main.rs).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// One measured economy.
 struct Row {
     scale: String,
