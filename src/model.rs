@@ -78,6 +78,8 @@ pub struct Model {
     emergency_routes: Vec<Vec<usize>>,
     /// Per service line, the community service that takes referrals diverted under PBC.
     community_service: Vec<Option<usize>>,
+    /// Per practice, its PCT (a dense copy of the configuration's, read per event).
+    practice_pct: Vec<u32>,
 }
 
 impl Model {
@@ -114,7 +116,13 @@ impl Model {
             .iter()
             .enumerate()
             .flat_map(|(provider, p)| {
-                p.services.iter().enumerate().map(move |(within, s)| ServiceRef { provider, line: s.line, within })
+                p.services.iter().enumerate().map(move |(within, s)| ServiceRef {
+                    provider,
+                    line: s.line,
+                    within,
+                    pbr: p.payment == Payment::Pbr,
+                    community: p.community,
+                })
             })
             .collect();
         let gp = Gp::with_policy(&config, &policy).map_err(ModelError::ReferralPolicy)?;
@@ -206,6 +214,7 @@ impl Model {
         let community_service = (0..config.lines.len())
             .map(|l| services.iter().position(|s| Some(s.provider) == community && s.line == l))
             .collect();
+        let config_pcts = config.practices.iter().map(|p| p.pct as u32).collect();
         Ok(Self {
             config,
             services,
@@ -216,6 +225,7 @@ impl Model {
             backlog_weights,
             emergency_routes,
             community_service,
+            practice_pct: config_pcts,
         })
     }
 

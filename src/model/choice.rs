@@ -35,6 +35,13 @@ pub struct ServiceRef {
     pub line: usize,
     /// Index into that provider's `services`.
     pub within: usize,
+    /// The provider's facts that each unit of activity needs, copied here from its
+    /// configuration: this record is read anyway, and the provider's configuration
+    /// would be another cache miss in a large economy. Paid by PbR tariff (not a block
+    /// contract)?
+    pub pbr: bool,
+    /// A community service (outside the 18-week standard)?
+    pub community: bool,
 }
 
 /// Straight-line distance in km.

@@ -8,7 +8,7 @@ use rand_distr::{Distribution, Exp};
 
 use crate::engine::{EventQueue, Stream, prefetch, stream};
 
-use super::choice::{ChoiceState, Chosen};
+use super::choice::{ChoiceState, Chosen, ServiceRef};
 use super::config::{Item, Payment};
 use super::gp::Decision;
 use super::ledger::{Account, Ledger};
@@ -340,7 +340,7 @@ impl<'m> Replication<'m> {
     /// The PCT of `practice`.
     #[inline]
     fn pct_of(&self, practice: usize) -> usize {
-        self.m.config.practices[practice].pct
+        self.m.practice_pct[practice] as usize
     }
 
     /// Records every clock stop of the reported years (see [`ClockStop`]).
@@ -728,7 +728,7 @@ impl<'m> Replication<'m> {
         rec.providers[self.m.services[chosen.service].provider].referrals += 1;
         rec.services[chosen.service].referrals += 1;
         rec.practices[practice].referrals += 1;
-        rec.pcts[self.m.config.practices[practice].pct].referrals += 1;
+        rec.pcts[self.m.practice_pct[practice] as usize].referrals += 1;
     }
 
     /// A referral diverted by demand management: to the community service where it
@@ -908,7 +908,7 @@ impl<'m> Replication<'m> {
         }
         self.lists[p.service as usize].published.record(wait);
         // Community services are not consultant-led: outside the 18-week standard.
-        let community = self.m.config.providers[self.m.services[p.service as usize].provider].community;
+        let community = self.m.services[p.service as usize].community;
         if let (Some(y), false) = (self.year, community) {
             let rec = &mut self.years[y];
             if admitted {
@@ -923,7 +923,7 @@ impl<'m> Replication<'m> {
             pr.rtt_stops += 1;
             pr.rtt_sum_days += wait;
             pr.rtt_within_standard += u64::from(wait < RTT_STANDARD_DAYS);
-            let k = &mut rec.pcts[self.m.config.practices[p.practice as usize].pct];
+            let k = &mut rec.pcts[self.m.practice_pct[p.practice as usize] as usize];
             k.rtt_stops += 1;
             k.rtt_sum_days += wait;
             if self.m.config.voice.is_some() {
@@ -966,9 +966,8 @@ impl<'m> Replication<'m> {
             }
             return Ok(());
         };
-        let provider = self.m.services[service].provider;
+        let ServiceRef { provider, pbr, .. } = self.m.services[service];
         self.books.activity[service][item as usize] += 1;
-        let pbr = self.m.config.providers[provider].payment == Payment::Pbr;
         let pct = self.pct_of(practice);
         let st = payment::settle_activity(&mut self.ledger, &self.m.prices, pct, service, provider, item, pbr)?;
         self.books.pct_out[pct] += st.tariff.0 as i128;

@@ -2,7 +2,7 @@
 //! [`crate::model::levers`]) and of entry: each lever's payments, its reconciliation
 //! at period ends, and a provider opening.
 
-use crate::model::config::{Item, Payment};
+use crate::model::config::Item;
 use crate::model::ledger::Account;
 use crate::model::levers::{self, Active, Floor, Period};
 use crate::model::money::Pence;
@@ -96,13 +96,16 @@ impl Replication<'_> {
         item: Item,
         tariff: Pence,
     ) -> Result<(), ModelError> {
-        let config = &self.m.config.providers[provider];
-        if config.payment != Payment::Pbr {
+        if !self.m.services[service].pbr {
             return Ok(());
         }
         let state = &mut self.providers[provider].levers;
         let mut supplement = Pence::ZERO;
-        if let (Some(s), Some(a)) = (&config.levers.supplement, state.supplement) {
+        // The provider's configuration only when a supplement is active (state says so
+        // first): read for every unit of activity, it would be a miss in a large economy.
+        if let Some(a) = state.supplement
+            && let Some(s) = &self.m.config.providers[provider].levers.supplement
+        {
             if a.contains(now) {
                 let unit =
                     levers::unit_supplement(self.m.prices.price(service, item), s.rate_ppm).ok_or_else(overflow)?;
