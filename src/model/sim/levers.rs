@@ -104,19 +104,17 @@ impl Replication<'_> {
         // The provider's configuration only when a supplement is active (state says so
         // first): read for every unit of activity, it would be a miss in a large economy.
         if let Some(a) = state.supplement
+            && a.contains(now)
             && let Some(s) = &self.m.config.providers[provider].levers.supplement
         {
-            if a.contains(now) {
-                let unit =
-                    levers::unit_supplement(self.m.prices.price(service, item), s.rate_ppm).ok_or_else(overflow)?;
-                supplement = levers::capped(unit, state.supplement_paid, s.cap);
-                if supplement.0 > 0 {
-                    self.ledger.post(Account::Pct(pct), Account::Provider(provider), supplement)?;
-                    self.books.pct_out[pct] += supplement.0 as i128;
-                    add(&mut state.supplement_paid, supplement)?;
-                    self.books.supplement[provider] += supplement.0 as i128;
-                    add(&mut self.years[y].providers[provider].supplement_income, supplement)?;
-                }
+            let unit = levers::unit_supplement(self.m.prices.price(service, item), s.rate_ppm).ok_or_else(overflow)?;
+            supplement = levers::capped(unit, state.supplement_paid, s.cap);
+            if supplement.0 > 0 {
+                self.ledger.post(Account::Pct(pct), Account::Provider(provider), supplement)?;
+                self.books.pct_out[pct] += supplement.0 as i128;
+                add(&mut state.supplement_paid, supplement)?;
+                self.books.supplement[provider] += supplement.0 as i128;
+                add(&mut self.years[y].providers[provider].supplement_income, supplement)?;
             }
         }
         if state.guarantee.is_some_and(|a| a.contains(now)) {
