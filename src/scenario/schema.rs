@@ -20,6 +20,12 @@ pub struct Scenario {
     /// of a resolved scenario).
     #[serde(default, skip_serializing)]
     pub extends: Option<String>,
+    /// A `[sweep]` table embedded in the file: read by `pbrsim sweep` (docs/sweeps.md),
+    /// removed by `scenario::load` before the scenario is read, so always `None` here.
+    /// Declared so that a misspelt top-level key is offered `sweep` among the keys it
+    /// may have meant.
+    #[serde(default, skip_serializing)]
+    pub sweep: Option<toml::Value>,
     /// One line saying what the scenario is for.
     #[serde(default)]
     pub description: String,
