@@ -20,8 +20,11 @@ use super::schema::{
 const MAX_RETRIES: usize = 64;
 
 /// The top-level keys of a scenario, and which are required.
-const TOP: [(&str, bool); 13] = [
+const TOP: [(&str, bool); 14] = [
     ("extends", false),
+    // Removed by `scenario::load` before the tree gets here (`pbrsim sweep` reads it);
+    // listed so that a misspelt key is offered it.
+    ("sweep", false),
     ("description", false),
     ("simulation", true),
     ("pct", true),
