@@ -61,12 +61,16 @@ impl Gp {
     /// The decision for one episode, drawing from the practice's decision stream.
     #[inline]
     pub fn decide<R: rand::Rng>(&self, practice: usize, line: usize, rng: &mut R) -> Decision {
-        if rng.random::<f64>() < self.referral_probability(practice, line) {
-            Decision::ReferToHospital
-        } else {
-            Decision::TreatInPrimaryCare
-        }
+        decide_with(self.referral_probability(practice, line), rng)
     }
+}
+
+/// The decision for one episode whose referral probability is `probability` (from
+/// [`Gp::referral_probability`]), drawing one uniform from `rng`: what
+/// [`Gp::decide`] does, for a caller that keeps the probability beside the stream.
+#[inline]
+pub fn decide_with<R: rand::Rng>(probability: f64, rng: &mut R) -> Decision {
+    if rng.random::<f64>() < probability { Decision::ReferToHospital } else { Decision::TreatInPrimaryCare }
 }
 
 /// The scenario's own rule: the line's referral probability × the practice's referral

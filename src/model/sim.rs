@@ -10,7 +10,7 @@ use crate::engine::{EventQueue, Stream, prefetch, stream};
 
 use super::choice::{ChoiceState, Chosen, ServiceRef};
 use super::config::{Item, Payment};
-use super::gp::Decision;
+use super::gp::{self, Decision};
 use super::ledger::{Account, Ledger};
 use super::levers::Entry;
 use super::money::Pence;
@@ -111,13 +111,21 @@ const _: () = assert!(size_of::<Event>() <= 8);
 /// [`prefetch`] asks for (unaligned, six sources in eight straddled three).
 #[repr(align(64))]
 struct Source {
-    practice: usize,
-    line: usize,
+    practice: u32,
+    line: u32,
     gap: Exp<f64>,
+    /// The GP's probability of referring an episode, [`Gp::referral_probability`] of
+    /// this practice and line, kept here so that the decision needs no other record:
+    /// [`Replication::prefetch`] foresees it (see there).
+    ///
+    /// [`Gp::referral_probability`]: super::gp::Gp::referral_probability
+    refer: f64,
     arrivals: Stream,
     gp: Stream,
     clinical: Stream,
 }
+
+const _: () = assert!(size_of::<Source>() == 128);
 
 /// One Poisson stream of emergency admissions: a practice.
 struct EmergencySource {
@@ -375,9 +383,10 @@ impl<'m> Replication<'m> {
                 if rate > 0.0 && rate.is_finite() {
                     let key = (p * c.lines.len() + l) as u64;
                     sources.push(Source {
-                        practice: p,
-                        line: l,
+                        practice: p as u32,
+                        line: l as u32,
                         gap: Exp::new(rate).expect("positive finite rate"),
+                        refer: m.gp.referral_probability(p, l),
                         arrivals: stream(seed, rep, process::ARRIVALS, key),
                         gp: stream(seed, rep, process::GP_DECISION, key),
                         clinical: stream(seed, rep, process::CLINICAL, key),
@@ -600,8 +609,16 @@ impl<'m> Replication<'m> {
             Event::Arrival(i) if first => prefetch(&self.sources, i as usize),
             Event::Arrival(i) => {
                 let Some(s) = self.sources.get(i as usize) else { return };
-                prefetch(&self.choice_rng, s.practice * self.m.config.lines.len() + s.line);
-                self.m.choice.prefetch(&self.choice, s.practice, s.line);
+                // Most episodes (60% in the baseline) are treated in primary care and
+                // never reach the choice model: foresee the GP's decision (the next draw
+                // of the source's decision stream, on a copy) and fetch the choice set
+                // only for a referral, leaving the miss buffers to lines that are used.
+                if gp::decide_with(s.refer, &mut s.gp.clone()) == Decision::TreatInPrimaryCare {
+                    return;
+                }
+                let (practice, line) = (s.practice as usize, s.line as usize);
+                prefetch(&self.choice_rng, practice * self.m.config.lines.len() + line);
+                self.m.choice.prefetch(&self.choice, practice, line);
             }
             _ => {}
         }
@@ -680,9 +697,9 @@ impl<'m> Replication<'m> {
     fn arrival(&mut self, now: f64, i: usize) -> Result<(), ModelError> {
         let m = self.m;
         let s = &mut self.sources[i];
-        let (practice, line) = (s.practice, s.line);
+        let (practice, line) = (s.practice as usize, s.line as usize);
         let next = now + s.gap.sample(&mut s.arrivals);
-        let decision = m.gp.decide(practice, line, &mut s.gp);
+        let decision = gp::decide_with(s.refer, &mut s.gp);
         let outcome = m.pathways[line].draw(&mut s.clinical);
         let (u_offer, u_pick) = self.choice_draws(practice, line);
         self.q.schedule_at(next, Event::Arrival(i as u32))?;
