@@ -67,9 +67,8 @@ pub struct CalibrateArgs {
     /// Master seed (default: the scenario's simulation.seed)
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Worker threads (default: one per core); results do not depend on it
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
-    pub threads: Option<u32>,
+    #[command(flatten)]
+    pub workers: Workers,
 }
 
 #[derive(Debug, Args)]
@@ -89,9 +88,8 @@ pub struct CompareArgs {
     /// Master seed for every scenario (default: the base scenario's simulation.seed)
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Worker threads (default: one per core); results do not depend on it
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
-    pub threads: Option<u32>,
+    #[command(flatten)]
+    pub workers: Workers,
     /// Output directory (default: output/compare-<base file stem>)
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -127,9 +125,8 @@ pub struct SweepArgs {
     /// Continue a sweep in --out: skip the points already complete
     #[arg(long)]
     pub resume: bool,
-    /// Worker threads (default: one per core); results do not depend on it
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
-    pub threads: Option<u32>,
+    #[command(flatten)]
+    pub workers: Workers,
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
@@ -163,9 +160,19 @@ pub fn table_memory() -> Result<usize, String> {
     }
 }
 
-/// Worker threads: as asked, or one per core.
-pub fn threads(asked: Option<u32>) -> usize {
-    asked.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), |t| t as usize)
+/// `--threads`, for every command that runs replications.
+#[derive(Debug, Args)]
+pub struct Workers {
+    /// Worker threads (default: one per core); results do not depend on it
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub threads: Option<u32>,
+}
+
+impl Workers {
+    /// Worker threads: as asked, or one per core.
+    pub fn count(&self) -> usize {
+        self.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), |t| t as usize)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -178,9 +185,8 @@ pub struct RunArgs {
     /// Master seed (default: the scenario's simulation.seed)
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Worker threads (default: one per core); results do not depend on it
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
-    pub threads: Option<u32>,
+    #[command(flatten)]
+    pub workers: Workers,
     /// Output directory (default: output/<scenario file stem>)
     #[arg(long)]
     pub out: Option<PathBuf>,

@@ -50,8 +50,7 @@ pub fn calibrate(args: &CalibrateArgs) -> io::Result<i32> {
             return Ok(EXIT_BAD_INPUT);
         }
     };
-    let threads =
-        args.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), |t| t as usize);
+    let threads = args.workers.count();
     let settings = Settings {
         seed: args.seed.unwrap_or(loaded.scenario.simulation.seed),
         replications: args.reps.unwrap_or(loaded.scenario.simulation.replications),

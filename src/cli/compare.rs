@@ -12,7 +12,7 @@ use pbrsim::experiment::{Settings, Table, metrics};
 use pbrsim::output::{self, ExtendedFile, RunInfo, ScenarioInfo, UncertainInfo, fmt_num};
 use pbrsim::scenario;
 
-use super::{CompareArgs, EXIT_BAD_INPUT, EXIT_FAILURE, progress, report, table_memory, threads};
+use super::{CompareArgs, EXIT_BAD_INPUT, EXIT_FAILURE, progress, report, table_memory};
 
 /// Metrics printed after a comparison (whole horizon).
 const HEADLINE: [&str; 5] =
@@ -68,7 +68,7 @@ pub fn compare(args: &CompareArgs) -> io::Result<i32> {
     let settings = Settings {
         seed: args.seed.unwrap_or(base.seed),
         replications: args.reps.unwrap_or(base.replications).max(2),
-        threads: threads(args.threads),
+        threads: args.workers.count(),
         table_memory,
         pathways: false,
     };

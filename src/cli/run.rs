@@ -45,8 +45,7 @@ pub fn run(args: &RunArgs) -> io::Result<i32> {
     if let Some(seed) = args.seed {
         resolved.simulation.seed = seed;
     }
-    let threads =
-        args.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), |t| t as usize);
+    let threads = args.workers.count();
     let table_memory = match table_memory() {
         Ok(b) => b,
         Err(e) => {

@@ -13,7 +13,7 @@ use pbrsim::experiment::sweep::{Point, Sweep, SweepError};
 use pbrsim::output::{self, sweep as out};
 
 use super::interrupt::{Interrupt, command_line};
-use super::{EXIT_BAD_INPUT, EXIT_FAILURE, MergeArgs, Shard, SweepArgs, progress, report, table_memory, threads};
+use super::{EXIT_BAD_INPUT, EXIT_FAILURE, MergeArgs, Shard, SweepArgs, progress, report, table_memory};
 
 #[derive(Serialize)]
 struct ShardRecord {
@@ -89,7 +89,7 @@ pub fn sweep(args: &SweepArgs) -> io::Result<i32> {
     let started = Instant::now();
     let reps = sweep.settings.replications as usize;
     let bar = progress::bar((pending.len() * reps) as u64, args.quiet);
-    let workers = threads(args.threads);
+    let workers = args.workers.count();
     let stopped = |done: usize| {
         let (signal, code) = interrupt.signal();
         report(format!(
