@@ -125,7 +125,7 @@ fn waiting_18_weeks(o: &Outputs) -> Result<Figure, String> {
         "Patients treated within 18 weeks of referral",
         ("Financial year", "Clock stops within 18 weeks (%)"),
         &format!("{CI_NOTE} Dashed: the 18-week standards (from December 2008)."),
-        Plot::Lines { categories: o.run.years.clone(), series, refs, zero: false },
+        Plot::Lines { categories: o.run.years.clone(), x: None, series, refs, zero: false },
     ))
 }
 
@@ -154,7 +154,7 @@ fn waiting_list(o: &Outputs) -> Result<Figure, String> {
         "Patients waiting at the end of each year",
         ("Financial year", "Patients waiting (people)"),
         FAN_NOTE,
-        Plot::Lines { categories: o.run.years.clone(), series, refs: vec![], zero: true },
+        Plot::Lines { categories: o.run.years.clone(), x: None, series, refs: vec![], zero: true },
     ))
 }
 
@@ -203,6 +203,7 @@ fn pct_balance(o: &Outputs) -> Result<Figure, String> {
         &format!("{FAN_NOTE} Below zero: a deficit."),
         Plot::Lines {
             categories: o.run.years.clone(),
+            x: None,
             series,
             refs: vec![RefLine { value: 0.0, label: "Break-even".into() }],
             zero: true,
@@ -422,7 +423,7 @@ fn market_share(o: &Outputs) -> Result<Figure, String> {
         "Share of referrals by provider",
         ("Financial year", "Share of the PCT's referrals (%)"),
         CI_NOTE,
-        Plot::Lines { categories: o.run.years.clone(), series, refs: vec![], zero: true },
+        Plot::Lines { categories: o.run.years.clone(), x: None, series, refs: vec![], zero: true },
     ))
 }
 
@@ -444,6 +445,7 @@ fn chose_nearest(o: &Outputs) -> Result<Figure, String> {
         ),
         Plot::Lines {
             categories: o.run.years.clone(),
+            x: None,
             series,
             refs: vec![RefLine { value: 69.0, label: "69% (King's Fund 2010)".into() }],
             zero: false,

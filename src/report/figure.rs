@@ -113,8 +113,11 @@ pub struct DotRow {
 #[derive(Debug, Clone)]
 pub enum Plot {
     /// Series over categories (usually years), each a line through its points with
-    /// bands or whiskers.
-    Lines { categories: Vec<String>, series: Vec<LineSeries>, refs: Vec<RefLine>, zero: bool },
+    /// bands or whiskers. `x`, where the categories are numbers (a swept parameter's
+    /// values), gives each category's value: the axis is then a number line, each
+    /// category placed in proportion to its value rather than evenly, so a response
+    /// curve keeps its shape.
+    Lines { categories: Vec<String>, x: Option<Vec<f64>>, series: Vec<LineSeries>, refs: Vec<RefLine>, zero: bool },
     /// Stacked bars per category (negative parts stack the other way), with an
     /// optional marker series (an estimate with its interval per category) over them.
     /// `horizontal` as for `Dots`.

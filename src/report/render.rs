@@ -130,6 +130,59 @@ impl ValueFormatter<f64> for Cat {
     }
 }
 
+/// A category axis whose categories sit at given positions in category units (in
+/// increasing order, from 0 to `n - 1`), on the same range as [`Cat`]: category `i` at
+/// `at[i]`. With `at[i] = i` it is [`Cat`]; a line plot of numeric categories (a swept
+/// parameter's values) places them in proportion to their values. Ticks fall on
+/// categories only, thinned as [`Cat`] thins them.
+#[derive(Debug, Clone)]
+struct Spaced(Vec<f64>);
+
+impl Spaced {
+    /// Category `i` at `i`, or, with `values` (one per category, increasing, not all
+    /// equal), at its value rescaled onto `0..=n - 1`.
+    fn new(n: usize, values: Option<&[f64]>) -> Self {
+        let even = || Self((0..n).map(|i| i as f64).collect());
+        let Some(v) = values.filter(|v| v.len() == n && n >= 2) else { return even() };
+        let (lo, hi) = (v[0], v[n - 1]);
+        let increasing = v.iter().all(|x| x.is_finite()) && v.windows(2).all(|w| w[0] <= w[1]);
+        if !increasing || hi <= lo {
+            return even();
+        }
+        Self(v.iter().map(|x| (x - lo) / (hi - lo) * (n - 1) as f64).collect())
+    }
+
+    /// The category nearest position `v`.
+    fn nearest(&self, v: f64) -> usize {
+        (0..self.0.len()).min_by(|&a, &b| (self.0[a] - v).abs().total_cmp(&(self.0[b] - v).abs())).unwrap_or(0)
+    }
+}
+
+impl Ranged for Spaced {
+    type FormatOption = NoDefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
+        Cat(self.0.len()).map(v, limit)
+    }
+
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        let n = self.0.len();
+        let step = n.div_ceil(hint.max_num_points().max(1)).max(1);
+        (0..n).step_by(step).map(|i| self.0[i]).collect()
+    }
+
+    fn range(&self) -> Range<f64> {
+        Cat(self.0.len()).range()
+    }
+}
+
+impl ValueFormatter<f64> for Spaced {
+    fn format(v: &f64) -> String {
+        format!("{v}")
+    }
+}
+
 /// Tick label for a value axis: thousands separators, no spurious decimals.
 pub fn tick(v: f64) -> String {
     let a = v.abs();
@@ -206,7 +259,9 @@ fn draw<DB: DrawingBackend>(fig: &Figure, root: &DrawingArea<DB, Shift>) -> Draw
         draw_legend(&legend_area, &legend)?;
     }
     match &fig.plot {
-        Plot::Lines { categories, series, refs, zero } => lines(fig, &plot_area, categories, series, refs, *zero),
+        Plot::Lines { categories, x, series, refs, zero } => {
+            lines(fig, &plot_area, categories, x.as_deref(), series, refs, *zero)
+        }
         Plot::Stacked { categories, stacks, marker, horizontal } => {
             stacked(fig, &plot_area, categories, stacks, marker, *horizontal)
         }
@@ -296,6 +351,7 @@ fn lines<DB: DrawingBackend>(
     fig: &Figure,
     area: &DrawingArea<DB, Shift>,
     categories: &[String],
+    x: Option<&[f64]>,
     series: &[LineSeries],
     refs: &[RefLine],
     zero: bool,
@@ -307,8 +363,10 @@ fn lines<DB: DrawingBackend>(
             .flatten()
     });
     let yr = value_range(all.chain(refs.iter().map(|r| r.value)), zero);
-    let mut chart = build(area, Cat(n), RangedCoordf64::from(yr), 96)?;
-    let format = category_labels(categories, false, true);
+    let axis = Spaced::new(n, x);
+    let at = axis.0.clone();
+    let format = |v: &f64| categories.get(axis.nearest(*v)).cloned().unwrap_or_default();
+    let mut chart = build(area, axis.clone(), RangedCoordf64::from(yr), 96)?;
     mesh(&mut chart, fig, &Axes { cat_on_x: true, cat_labels: n, cat_format: &format })?;
     paint(&mut chart, ref_shapes(false, refs, n))?;
     // Bands first, so every line stays on top of every band.
@@ -320,7 +378,7 @@ fn lines<DB: DrawingBackend>(
         let outer: fn(&Point) -> Option<(f64, f64)> = |p| p.outer;
         let inner: fn(&Point) -> Option<(f64, f64)> = |p| p.inner;
         for (band, alpha) in [(outer, 0.16), (inner, 0.30)] {
-            for run in runs(&s.points) {
+            for run in runs(&s.points, &at) {
                 let upper: Vec<(f64, f64)> = run.iter().filter_map(|(x, p)| band(p).map(|(_, hi)| (*x, hi))).collect();
                 let mut lower: Vec<(f64, f64)> =
                     run.iter().filter_map(|(x, p)| band(p).map(|(lo, _)| (*x, lo))).collect();
@@ -350,7 +408,7 @@ fn lines<DB: DrawingBackend>(
         let col = colour(i);
         // Whiskered series are dodged sideways so their bars do not hide each other.
         let dodge = if s.spread == Spread::Whiskers && k > 1 { (i as f64 - (k - 1) as f64 / 2.0) * 0.04 } else { 0.0 };
-        for run in runs(&s.points) {
+        for run in runs(&s.points, &at) {
             let line: Vec<(f64, f64)> = run.iter().map(|(x, p)| (x + dodge, p.mid)).collect();
             chart.draw_series(std::iter::once(PathElement::new(line.clone(), col.stroke_width(3)))).map_err(err)?;
             chart.draw_series(line.iter().map(|&c| Circle::new(c, 5, col.filled()))).map_err(err)?;
@@ -366,12 +424,13 @@ fn lines<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Stretches of consecutive categories with a value: lines break at gaps.
-fn runs(points: &[Option<Point>]) -> Vec<Vec<(f64, Point)>> {
+/// Stretches of consecutive categories with a value, each point at its category's
+/// position `at[i]`: lines break at gaps.
+fn runs(points: &[Option<Point>], at: &[f64]) -> Vec<Vec<(f64, Point)>> {
     let mut out = vec![Vec::new()];
     for (i, p) in points.iter().enumerate() {
         match p {
-            Some(p) => out.last_mut().expect("non-empty").push((i as f64, *p)),
+            Some(p) => out.last_mut().expect("non-empty").push((at.get(i).copied().unwrap_or(i as f64), *p)),
             None => out.push(Vec::new()),
         }
     }
@@ -807,6 +866,7 @@ mod tests {
             caption: "Scenario test · 2 replications · seed 1".into(),
             plot: Plot::Lines {
                 categories: vec!["2007/08".into(), "2008/09".into()],
+                x: None,
                 series: (0..series)
                     .map(|i| LineSeries {
                         name: format!("provider_{i:02}"),
@@ -838,6 +898,20 @@ mod tests {
     fn same_figure_same_bytes() {
         assert_eq!(svg_of(3), svg_of(3));
         assert_eq!(png(&lines_figure(3)).unwrap(), png(&lines_figure(3)).unwrap());
+    }
+
+    #[test]
+    fn a_spaced_axis_places_numeric_categories_in_proportion() {
+        assert_eq!(Spaced::new(3, Some(&[0.0, 0.25, 1.0])).0, vec![0.0, 0.5, 2.0]);
+        let even = vec![0.0, 1.0, 2.0];
+        assert_eq!(Spaced::new(3, None).0, even);
+        assert_eq!(Spaced::new(3, Some(&[2.0, 1.0, 3.0])).0, even, "out of order: evenly, as given");
+        assert_eq!(Spaced::new(3, Some(&[1.0, 1.0, 1.0])).0, even, "all equal");
+        assert_eq!(Spaced::new(3, Some(&[0.0, f64::NAN, 1.0])).0, even);
+        assert_eq!(Spaced::new(3, Some(&[0.0, 1.0])).0, even, "one value per category or none");
+        let s = Spaced::new(3, Some(&[0.0, 0.25, 1.0]));
+        assert_eq!((s.nearest(0.4), s.nearest(1.4), s.nearest(5.0)), (1, 2, 2));
+        assert_eq!(s.range(), Cat(3).range());
     }
 
     #[test]

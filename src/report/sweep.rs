@@ -262,7 +262,18 @@ impl Sweep {
     /// parameter; with two parameters, one curve per value of the second.
     fn response(&self, metric: &str) -> Result<Figure, String> {
         let (scale, unit) = display(self.unit(metric), self.magnitude(metric));
-        let xs = self.levels(0);
+        let mut xs = self.levels(0);
+        // Numbers (every value, at least two different) go on a number line, in
+        // order of value; anything else stays in sweep order, evenly spaced.
+        let numbers: Option<Vec<f64>> =
+            xs.iter().map(|x| x.trim().parse::<f64>().ok().filter(|v| v.is_finite())).collect();
+        let numeric = numbers.filter(|v| v.iter().any(|&a| a != v[0])).map(|v| {
+            let mut pairs: Vec<(f64, String)> = v.into_iter().zip(std::mem::take(&mut xs)).collect();
+            pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let (values, labels) = pairs.into_iter().unzip();
+            xs = labels;
+            values
+        });
         let two = self.parameters.len() == 2;
         let groups = if two { self.levels(1) } else { vec![String::new()] };
         let series = groups
@@ -284,17 +295,26 @@ impl Sweep {
                 LineSeries { name, spread: if two { Spread::Whiskers } else { Spread::Fan }, points }
             })
             .collect();
-        let note = if two {
-            "Points: mean across replications at each pair of values; whiskers: 95% confidence interval of the mean. Values are evenly spaced on the axis, in sweep order."
+        let spacing = if numeric.is_some() {
+            "Values are placed on the axis in proportion to their size."
         } else {
-            "Line: mean across replications at each value; band: 95% confidence interval of the mean. Values are evenly spaced on the axis, in sweep order."
+            "Values are evenly spaced on the axis, in sweep order."
+        };
+        let note = if two {
+            format!(
+                "Points: mean across replications at each pair of values; whiskers: 95% confidence interval of the mean. {spacing}"
+            )
+        } else {
+            format!(
+                "Line: mean across replications at each value; band: 95% confidence interval of the mean. {spacing}"
+            )
         };
         Ok(self.figure(
             format!("response_{metric}"),
             format!("{metric} as {} varies", short(&self.parameters[0])),
             (self.parameters[0].clone(), format!("{metric} ({unit})")),
-            note.into(),
-            Plot::Lines { categories: xs, series, refs: vec![], zero: false },
+            note,
+            Plot::Lines { categories: xs, x: numeric, series, refs: vec![], zero: false },
         ))
     }
 

@@ -368,6 +368,28 @@ fn a_one_parameter_sweep_draws_response_curves() {
     assert!(means.len() == 3 && means[0] < means[1] && means[1] < means[2], "{means:?}");
 }
 
+/// The x of the tick label `label` on a chart's SVG.
+fn label_x(svg: &str, label: &str) -> f64 {
+    let at = svg.find(&format!(">\n{label}\n</text>")).unwrap_or_else(|| panic!("no label {label}"));
+    let start = svg[..at].rfind("<text x=\"").expect("a text element") + "<text x=\"".len();
+    svg[start..].split('"').next().unwrap().parse().unwrap()
+}
+
+/// Numeric values given out of order and unevenly spaced: the response curve sorts
+/// them and places each in proportion to its value (0.4 a quarter of the way from 0.35
+/// to 0.55), so the curve keeps its shape.
+#[test]
+fn a_response_curve_puts_numeric_values_on_a_number_line() {
+    let (_tmp, out) = sweep(&format!("[[parameter]]\npath = {REFERRALS:?}\nvalues = [0.55, 0.35, 0.4]\n"));
+    let svgs = check_sweep_charts(&out, &["response"]);
+    let svg = &svgs["response_referrals_per_1000"];
+    let (a, b, c) = (label_x(svg, "0.35"), label_x(svg, "0.4"), label_x(svg, "0.55"));
+    assert!(a < b && b < c, "in order of value: {a} {b} {c}");
+    let share = (b - a) / (c - a);
+    assert!((share - 0.25).abs() < 0.02, "0.4 sits a quarter of the way along, not half: {share}");
+    assert!(svg.contains("placed on the axis in proportion"), "the note says how values are placed");
+}
+
 #[test]
 fn a_two_parameter_grid_draws_a_heat_map_and_metric_chooses() {
     let (_tmp, out) = sweep(&format!(
