@@ -609,16 +609,16 @@ impl<'m> Replication<'m> {
             Event::Arrival(i) if first => prefetch(&self.sources, i as usize),
             Event::Arrival(i) => {
                 let Some(s) = self.sources.get(i as usize) else { return };
+                let (practice, line) = (s.practice as usize, s.line as usize);
+                // Every episode draws from its choice stream (common random numbers).
+                prefetch(&self.choice_rng, practice * self.m.config.lines.len() + line);
                 // Most episodes (60% in the baseline) are treated in primary care and
                 // never reach the choice model: foresee the GP's decision (the next draw
                 // of the source's decision stream, on a copy) and fetch the choice set
                 // only for a referral, leaving the miss buffers to lines that are used.
-                if gp::decide_with(s.refer, &mut s.gp.clone()) == Decision::TreatInPrimaryCare {
-                    return;
+                if gp::decide_with(s.refer, &mut s.gp.clone()) == Decision::ReferToHospital {
+                    self.m.choice.prefetch(&self.choice, practice, line);
                 }
-                let (practice, line) = (s.practice as usize, s.line as usize);
-                prefetch(&self.choice_rng, practice * self.m.config.lines.len() + line);
-                self.m.choice.prefetch(&self.choice, practice, line);
             }
             _ => {}
         }
