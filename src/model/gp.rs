@@ -57,17 +57,12 @@ impl Gp {
     pub fn referral_probability(&self, practice: usize, line: usize) -> f64 {
         self.probability[practice * self.lines + line]
     }
-
-    /// The decision for one episode, drawing from the practice's decision stream.
-    #[inline]
-    pub fn decide<R: rand::Rng>(&self, practice: usize, line: usize, rng: &mut R) -> Decision {
-        decide_with(self.referral_probability(practice, line), rng)
-    }
 }
 
 /// The decision for one episode whose referral probability is `probability` (from
-/// [`Gp::referral_probability`]), drawing one uniform from `rng`: what
-/// [`Gp::decide`] does, for a caller that keeps the probability beside the stream.
+/// [`Gp::referral_probability`]), drawing one uniform from the practice's decision
+/// stream `rng`. The caller keeps the probability beside the stream (an arrival
+/// stream does), so the decision reads no other record.
 #[inline]
 pub fn decide_with<R: rand::Rng>(probability: f64, rng: &mut R) -> Decision {
     if rng.random::<f64>() < probability { Decision::ReferToHospital } else { Decision::TreatInPrimaryCare }
