@@ -123,6 +123,12 @@ struct Source {
     arrivals: Stream,
     gp: Stream,
     clinical: Stream,
+    /// Episodes and referrals to hospital from this source in the current reported
+    /// year, added to its practice's year record at the year-end snapshot. Counted
+    /// here, in a record the arrival reads anyway, rather than in the practice's year
+    /// record, which in a large economy is a cache miss (docs/performance.md).
+    episodes: u32,
+    referrals: u32,
 }
 
 const _: () = assert!(size_of::<Source>() == 128);
@@ -314,6 +320,12 @@ pub(super) struct Replication<'m> {
     books: Books,
     /// Each PCT's balance when the current year opened (after its allocation).
     pct_open: Vec<i64>,
+    /// Each practice's shadow spend in the current reported year, moved to its year
+    /// record at the year-end snapshot. Every unit of activity adds to it: a dense
+    /// table (8 bytes a practice, 67 kB for England) stays in cache where the year
+    /// records (96 bytes a practice) do not, and in a large economy that add was a
+    /// cache miss per activity (docs/performance.md).
+    practice_spend: Vec<Pence>,
     /// Clock stops recorded, when asked for (`None`: not kept, no per-patient data).
     pathways: Option<Vec<ClockStop>>,
     /// Whether a patient's follow-ups travel in the events ([`Event::FollowUp`]) rather
@@ -330,6 +342,10 @@ pub(super) struct Replication<'m> {
 
 fn overflow() -> ModelError {
     ModelError::Invariant("a yearly money total overflowed".into())
+}
+
+fn count_overflow() -> ModelError {
+    ModelError::Invariant("a source counted more than 2^32 episodes in one year".into())
 }
 
 fn add(a: &mut Pence, b: Pence) -> Result<(), ModelError> {
@@ -390,6 +406,8 @@ impl<'m> Replication<'m> {
                         arrivals: stream(seed, rep, process::ARRIVALS, key),
                         gp: stream(seed, rep, process::GP_DECISION, key),
                         clinical: stream(seed, rep, process::CLINICAL, key),
+                        episodes: 0,
+                        referrals: 0,
                     });
                 }
             }
@@ -467,6 +485,7 @@ impl<'m> Replication<'m> {
             patients: Patients::default(),
             ledger: Ledger::new(c.pcts.len(), c.providers.len(), c.practices.len()),
             pct_open: vec![0; c.pcts.len()],
+            practice_spend: vec![Pence::ZERO; c.practices.len()],
             pathways: None,
             carry_follow_ups: c.practices.len() <= 1 << 16 && m.services.len() <= 1 << 16,
             years,
@@ -701,11 +720,13 @@ impl<'m> Replication<'m> {
         let next = now + s.gap.sample(&mut s.arrivals);
         let decision = gp::decide_with(s.refer, &mut s.gp);
         let outcome = m.pathways[line].draw(&mut s.clinical);
+        if self.year.is_some() {
+            s.episodes = s.episodes.checked_add(1).ok_or_else(count_overflow)?;
+        }
         let (u_offer, u_pick) = self.choice_draws(practice, line);
         self.q.schedule_at(next, Event::Arrival(i as u32))?;
         if let Some(y) = self.year {
             self.years[y].episodes += 1;
-            self.years[y].practices[practice].episodes += 1;
         }
         if decision == Decision::TreatInPrimaryCare {
             if let Some(y) = self.year {
@@ -727,12 +748,17 @@ impl<'m> Replication<'m> {
             .choose(&mut self.choice, practice, line, u_offer, u_pick)
             .ok_or_else(|| ModelError::Invariant(format!("no open provider offers service line {line}")))?;
         self.count_referral(practice, &chosen);
+        if self.year.is_some() {
+            let s = &mut self.sources[i];
+            s.referrals = s.referrals.checked_add(1).ok_or_else(count_overflow)?;
+        }
         let patient = Waiting { referred_at: now, practice: practice as u32, outcome };
         self.join(Stage::FirstOutpatient, now, chosen.service, patient)
     }
 
-    /// Counts a referral to hospital: the patient's choice, the provider and service
-    /// it went to, and the practice that made it (in a reported year).
+    /// Counts a referral to hospital: the patient's choice, and the provider and
+    /// service it went to (in a reported year). The caller counts the practice that
+    /// made it: an arrival in its source (see [`Source::referrals`]).
     fn count_referral(&mut self, practice: usize, chosen: &Chosen) {
         self.books.referred += 1;
         let Some(y) = self.year else { return };
@@ -744,7 +770,6 @@ impl<'m> Replication<'m> {
         rec.travel_km_sum += chosen.distance_km;
         rec.providers[self.m.services[chosen.service].provider].referrals += 1;
         rec.services[chosen.service].referrals += 1;
-        rec.practices[practice].referrals += 1;
         rec.pcts[self.m.practice_pct[practice] as usize].referrals += 1;
     }
 
@@ -783,7 +808,7 @@ impl<'m> Replication<'m> {
                 self.pct_pays(self.pct_of(practice), Account::External, pbc.primary_care_cost)?;
                 self.books.primary_care += pbc.primary_care_cost.0 as i128;
                 add(&mut self.years[y].primary_care_paid, pbc.primary_care_cost)?;
-                add(&mut self.years[y].practices[practice].spend, pbc.primary_care_cost)?;
+                add(&mut self.practice_spend[practice], pbc.primary_care_cost)?;
             }
             None => {}
         }
@@ -836,6 +861,7 @@ impl<'m> Replication<'m> {
             .ok_or_else(|| ModelError::Invariant(format!("no open provider offers service line {line}")))?;
         if let Some(y) = self.year {
             self.years[y].returned_as_referral += 1;
+            self.years[y].practices[practice].referrals += 1;
         }
         self.count_referral(practice, &chosen);
         let patient = Waiting { referred_at: now, ..p.waiting() };
@@ -1014,7 +1040,7 @@ impl<'m> Replication<'m> {
         add(&mut rec.activity_value, value)?;
         // A practice's shadow spend is its patients' activity at PbR prices, whatever
         // the contract: it is what an indicative budget is measured against.
-        add(&mut rec.practices[practice].spend, value)?;
+        add(&mut self.practice_spend[practice], value)?;
         self.activity_levers(now, y, pct, service, provider, item, st.tariff)
     }
 
@@ -1262,7 +1288,11 @@ impl<'m> Replication<'m> {
         if let (Some(pbc), Some(state)) = (&c.pbc, &mut self.pbc) {
             let first = c.calendar.months.iter().position(|x| x.year == y).unwrap_or(k);
             let of = c.calendar.months.iter().filter(|x| x.year == y).count();
-            let spend: Vec<i64> = self.years[y].practices.iter().map(|p| p.spend.0).collect();
+            let spend: Vec<i64> = if self.year == Some(y) {
+                self.practice_spend.iter().map(|p| p.0).collect()
+            } else {
+                self.years[y].practices.iter().map(|p| p.spend.0).collect()
+            };
             state.monthly(pbc, &spend, k - first, of);
             for (rec, st) in self.years[y].practices.iter_mut().zip(&state.practices) {
                 rec.effort_sum += st.effort;
@@ -1541,6 +1571,14 @@ impl<'m> Replication<'m> {
         let fy = &self.m.config.calendar.years[y];
         let days = fy.end - fy.start;
         let rec = &mut self.years[y];
+        for s in &mut self.sources {
+            let pr = &mut rec.practices[s.practice as usize];
+            pr.episodes += u64::from(std::mem::take(&mut s.episodes));
+            pr.referrals += u64::from(std::mem::take(&mut s.referrals));
+        }
+        for (pr, spend) in rec.practices.iter_mut().zip(&mut self.practice_spend) {
+            pr.spend = std::mem::replace(spend, Pence::ZERO);
+        }
         for (s, list) in self.lists.iter_mut().enumerate() {
             let pr = &mut rec.providers[self.m.services[s].provider];
             let busy = list.take_busy_days(now);
