@@ -338,11 +338,19 @@ impl ChoiceState {
 }
 
 impl Choice {
-    /// Asks for the memory [`Choice::choose`] will read for (practice, line): its
-    /// candidates, their cached weights and whether those are current. Changes nothing.
+    /// Asks for where the choice set of (practice, line) pair `key` (`practice × lines
+    /// + line`) lies: what [`Choice::prefetch`] reads. Changes nothing.
     #[inline]
-    pub fn prefetch(&self, st: &ChoiceState, practice: usize, line: usize) {
-        let key = practice * self.lines + line;
+    pub fn prefetch_location(&self, key: usize) {
+        prefetch(&self.ranges, key);
+    }
+
+    /// Asks for the memory [`Choice::choose`] will read for pair `key`: its
+    /// candidates, their cached weights and whether those are current. Reads where
+    /// they lie, so it is best run once [`Choice::prefetch_location`] has brought that
+    /// in. Changes nothing.
+    #[inline]
+    pub fn prefetch(&self, st: &ChoiceState, key: usize) {
         prefetch(&st.cached, key);
         if let Some(&(a, b)) = self.ranges.get(key) {
             let r = a as usize..b as usize;

@@ -9,7 +9,7 @@ use rand_distr::{Distribution, Exp};
 use crate::engine::{EventQueue, Stream, prefetch, stream};
 
 use super::choice::{ChoiceState, Chosen, ServiceRef};
-use super::config::{Item, Payment};
+use super::config::{Config, Item, Payment};
 use super::gp::{self, Decision};
 use super::ledger::{Account, Ledger};
 use super::levers::Entry;
@@ -73,8 +73,17 @@ const PREFETCH_AHEAD: usize = 8;
 enum Event {
     Arrival(u32),
     EmergencyArrival(u32),
-    FirstDone(u32),
-    AdmissionDone(u32),
+    /// A patient's first attendance ends: its slot in the slab, and its service as a
+    /// hint for prefetching only ([`list_hint`]).
+    FirstDone {
+        pid: u32,
+        list: u16,
+    },
+    /// A patient's elective or emergency spell ends (as `FirstDone`).
+    AdmissionDone {
+        pid: u32,
+        list: u16,
+    },
     /// A follow-up attendance. The patient is no longer in the slab: the event carries
     /// all that the rest of its pathway needs (see [`Replication::carry_follow_ups`]).
     FollowUp {
@@ -100,6 +109,25 @@ enum Event {
     YearStart(u32),
     End,
 }
+
+/// The list a completion event frees a server on.
+fn completing(ev: Event) -> Stage {
+    if matches!(ev, Event::AdmissionDone { .. }) { Stage::Admission } else { Stage::FirstOutpatient }
+}
+
+/// A completion event's service index as a hint for [`Replication::prefetch`] only,
+/// [`NO_HINT`] when it does not fit in 16 bits (England has under 5,000 services); the
+/// handler reads the service from the patient's record.
+///
+/// The hint lets the prefetch ask for the patient's record and the list the
+/// completion will start the next patient from at the same time: read from the
+/// record, the list was a dependent miss that stalled the prefetch itself
+/// (docs/performance.md).
+fn list_hint(service: usize) -> u16 {
+    u16::try_from(service).ok().filter(|&l| l != NO_HINT).unwrap_or(NO_HINT)
+}
+
+const NO_HINT: u16 = u16::MAX;
 
 // Queue entries are 16 bytes (an 8-byte time and the event); a larger event would
 // make every entry larger.
@@ -344,6 +372,13 @@ fn overflow() -> ModelError {
     ModelError::Invariant("a yearly money total overflowed".into())
 }
 
+/// Episodes a day of `practice` on `line`, if any: its list size × the line's
+/// incidence.
+fn arrival_rate(c: &Config, practice: usize, line: usize) -> Option<f64> {
+    let rate = c.lines[line].incidence_per_1000 / 1000.0 * c.practices[practice].list_size as f64 / 365.25;
+    (rate > 0.0 && rate.is_finite()).then_some(rate)
+}
+
 fn count_overflow() -> ModelError {
     ModelError::Invariant("a source counted more than 2^32 episodes in one year".into())
 }
@@ -392,24 +427,27 @@ impl<'m> Replication<'m> {
             })
             .collect();
         let choice = m.choice.state(lists.iter().map(|l| l.published.value()).collect());
-        let mut sources = Vec::new();
-        for (p, practice) in c.practices.iter().enumerate() {
-            for (l, line) in c.lines.iter().enumerate() {
-                let rate = line.incidence_per_1000 / 1000.0 * practice.list_size as f64 / 365.25;
-                if rate > 0.0 && rate.is_finite() {
-                    let key = (p * c.lines.len() + l) as u64;
-                    sources.push(Source {
-                        practice: p as u32,
-                        line: l as u32,
-                        gap: Exp::new(rate).expect("positive finite rate"),
-                        refer: m.gp.referral_probability(p, l),
-                        arrivals: stream(seed, rep, process::ARRIVALS, key),
-                        gp: stream(seed, rep, process::GP_DECISION, key),
-                        clinical: stream(seed, rep, process::CLINICAL, key),
-                        episodes: 0,
-                        referrals: 0,
-                    });
-                }
+        // One source per (practice, line), at index `practice × lines + line` (the key
+        // of every per-pair table), whether or not it has episodes: an arrival's index
+        // is then its key, and the prefetch can ask for the pair's choice stream and
+        // choice set before it has read the source. A pair with no episodes is never
+        // scheduled (`schedule_start`).
+        let mut sources = Vec::with_capacity(c.practices.len() * c.lines.len());
+        for p in 0..c.practices.len() {
+            for l in 0..c.lines.len() {
+                let key = (p * c.lines.len() + l) as u64;
+                sources.push(Source {
+                    practice: p as u32,
+                    line: l as u32,
+                    // A pair with no episodes is never sampled: any valid rate will do.
+                    gap: Exp::new(arrival_rate(c, p, l).unwrap_or(1.0)).expect("positive finite rate"),
+                    refer: m.gp.referral_probability(p, l),
+                    arrivals: stream(seed, rep, process::ARRIVALS, key),
+                    gp: stream(seed, rep, process::GP_DECISION, key),
+                    clinical: stream(seed, rep, process::CLINICAL, key),
+                    episodes: 0,
+                    referrals: 0,
+                });
             }
         }
         let emergency_sources = match &c.emergency {
@@ -548,8 +586,10 @@ impl<'m> Replication<'m> {
         }
         for i in 0..self.sources.len() {
             let s = &mut self.sources[i];
-            let t = s.gap.sample(&mut s.arrivals);
-            self.q.schedule_at(t, Event::Arrival(i as u32))?;
+            if arrival_rate(c, s.practice as usize, s.line as usize).is_some() {
+                let t = s.gap.sample(&mut s.arrivals);
+                self.q.schedule_at(t, Event::Arrival(i as u32))?;
+            }
         }
         for i in 0..self.emergency_sources.len() {
             let s = &mut self.emergency_sources[i];
@@ -599,44 +639,54 @@ impl<'m> Replication<'m> {
     /// time order, not memory order, so each is a cache miss; prefetched ahead, the
     /// misses overlap instead of queueing. Changes no result.
     ///
-    /// - first: the patient's record, or the arrival stream's;
-    /// - second: a completion will start the next patient on its list, so that
-    ///   patient's record; an arrival reads its choice stream and the choice set of its
-    ///   practice and line.
+    /// - first: a completion's patient record, and the record of the list it will
+    ///   start the next patient from (the service travels in the event, [`list_hint`]);
+    ///   an arrival's stream, choice stream and where its choice set lies (an
+    ///   arrival's index is its (practice, line) key, which indexes all three);
+    /// - second: a completion, that next patient's entry on its list; an arrival, its
+    ///   choice set, if the GP will refer (see the comment in the code).
     ///
-    /// A third stage (the waiting list's head before the patient it names) and
-    /// prefetching every line of the arrival stream were measured and lost more in
-    /// instructions than they saved in misses (docs/performance.md).
+    /// So neither stage reads a line it has not asked for a stage earlier: with the
+    /// list's record and the choice set's location read by the second stage, those two
+    /// dependent misses stalled the prefetch itself (docs/performance.md). A third
+    /// stage, and prefetching every line of the arrival stream, were measured and lost
+    /// more in instructions than they saved in misses.
     #[inline]
     fn prefetch(&self, ev: Event, first: bool) {
         match ev {
-            Event::FirstDone(p)
-            | Event::AdmissionDone(p)
-            | Event::FollowUpSlot(p)
-            | Event::Listed(p)
-            | Event::Return(p)
-                if first =>
-            {
+            Event::FirstDone { pid, list } | Event::AdmissionDone { pid, list } if first => {
+                prefetch(&self.patients.slots, pid as usize);
+                if let Some(list) = self.lists.get(usize::from(list)).filter(|_| list != NO_HINT) {
+                    list.prefetch_station(completing(ev));
+                }
+            }
+            Event::FollowUpSlot(p) | Event::Listed(p) | Event::Return(p) if first => {
                 prefetch(&self.patients.slots, p as usize)
             }
-            Event::FirstDone(p) | Event::AdmissionDone(p) => {
-                let stage = if matches!(ev, Event::FirstDone(_)) { Stage::FirstOutpatient } else { Stage::Admission };
-                let Some(patient) = self.patients.slots.get(p as usize) else { return };
-                let Some(list) = self.lists.get(patient.service as usize) else { return };
-                list.prefetch_next(stage);
+            Event::FirstDone { pid, list } | Event::AdmissionDone { pid, list } => {
+                let service = match list {
+                    NO_HINT => self.patients.slots.get(pid as usize).map(|p| p.service as usize),
+                    list => Some(usize::from(list)),
+                };
+                if let Some(list) = service.and_then(|s| self.lists.get(s)) {
+                    list.prefetch_next(completing(ev));
+                }
             }
-            Event::Arrival(i) if first => prefetch(&self.sources, i as usize),
-            Event::Arrival(i) => {
-                let Some(s) = self.sources.get(i as usize) else { return };
-                let (practice, line) = (s.practice as usize, s.line as usize);
+            Event::Arrival(key) if first => {
+                let key = key as usize;
+                prefetch(&self.sources, key);
                 // Every episode draws from its choice stream (common random numbers).
-                prefetch(&self.choice_rng, practice * self.m.config.lines.len() + line);
+                prefetch(&self.choice_rng, key);
+                self.m.choice.prefetch_location(key);
+            }
+            Event::Arrival(key) => {
+                let Some(s) = self.sources.get(key as usize) else { return };
                 // Most episodes (60% in the baseline) are treated in primary care and
                 // never reach the choice model: foresee the GP's decision (the next draw
                 // of the source's decision stream, on a copy) and fetch the choice set
                 // only for a referral, leaving the miss buffers to lines that are used.
                 if gp::decide_with(s.refer, &mut s.gp.clone()) == Decision::ReferToHospital {
-                    self.m.choice.prefetch(&self.choice, practice, line);
+                    self.m.choice.prefetch(&self.choice, key as usize);
                 }
             }
             _ => {}
@@ -664,8 +714,8 @@ impl<'m> Replication<'m> {
             match ev {
                 Event::Arrival(i) => self.arrival(now, i as usize)?,
                 Event::EmergencyArrival(i) => self.emergency_arrival(now, i as usize)?,
-                Event::FirstDone(p) => self.first_done(now, p)?,
-                Event::AdmissionDone(p) => self.admission_done(now, p)?,
+                Event::FirstDone { pid, .. } => self.first_done(now, pid)?,
+                Event::AdmissionDone { pid, .. } => self.admission_done(now, pid)?,
                 Event::FollowUp { practice, service, left } => {
                     self.follow_up(now, practice.into(), service.into(), left)?
                 }
@@ -933,8 +983,8 @@ impl<'m> Replication<'m> {
             self.stop_clock(now, &p, stage == Stage::Admission)?;
         }
         let event = match stage {
-            Stage::FirstOutpatient => Event::FirstDone(pid),
-            Stage::Admission => Event::AdmissionDone(pid),
+            Stage::FirstOutpatient => Event::FirstDone { pid, list: list_hint(service) },
+            Stage::Admission => Event::AdmissionDone { pid, list: list_hint(service) },
         };
         self.q.schedule_at(now + duration, event)?;
         Ok(())

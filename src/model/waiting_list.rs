@@ -182,6 +182,13 @@ impl WaitingList {
         self.service_days[stage as usize].sample(&mut self.rng)
     }
 
+    /// Asks for a list's own record (its queue's ends), which
+    /// [`WaitingList::prefetch_next`] and a completion read. Changes nothing.
+    #[inline]
+    pub fn prefetch_station(&self, stage: Stage) {
+        crate::engine::prefetch(&self.stations, stage as usize);
+    }
+
     /// Asks for the cache line of the patient the next completion on a list would
     /// start (see [`Station::prefetch_next`]).
     #[inline]

@@ -93,3 +93,46 @@ fn carried_follow_ups_match_the_slab() {
         assert_eq!(run(true), run(false), "{file}");
     }
 }
+
+/// Arrivals count their practice's episodes and referrals in their source, and
+/// activity its shadow spend in a dense table, until the year-end snapshot moves them
+/// to the year records: the practices' totals must then be the year's, in every
+/// reported year, with and without PBC (whose returns are counted directly).
+#[test]
+fn practice_totals_are_the_years() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for file in ["tests/data/small.toml", "scenarios/pbc.toml"] {
+        let loaded = crate::scenario::load(&root.join(file)).expect("scenario loads");
+        let m = Model::new(loaded.config().expect("scenario builds")).expect("model builds");
+        let result = Replication::new(&m, 3, 0).unwrap().run().unwrap();
+        assert!(result.years.len() >= 2, "{file}: a year boundary to cross");
+        for (y, rec) in result.years.iter().enumerate() {
+            let sum = |f: fn(&crate::model::record::PracticeYear) -> u64| rec.practices.iter().map(f).sum::<u64>();
+            assert!(rec.episodes > 0 && rec.referrals > 0, "{file} year {y}: nothing happened");
+            assert_eq!(sum(|p| p.episodes), rec.episodes, "{file} year {y}: episodes");
+            assert_eq!(sum(|p| p.referrals), rec.referrals, "{file} year {y}: referrals");
+            let spend: i64 = rec.practices.iter().map(|p| p.spend.0).sum();
+            assert_eq!(spend, rec.activity_value.0 + rec.primary_care_paid.0, "{file} year {y}: spend");
+        }
+    }
+}
+
+/// Sources are indexed by (practice, line) whether or not the pair has episodes; one
+/// without must never arrive.
+#[test]
+fn a_line_with_no_incidence_has_no_episodes() {
+    let text = include_str!("../../../tests/data/small.toml");
+    let scenario = crate::scenario::parse(text, "small.toml").expect("fixture parses");
+    let mut config: Config = crate::scenario::build::build(&scenario).expect("fixture builds");
+    config.lines[0].incidence_per_1000 = 0.0;
+    let m = Model::new(config).expect("model builds");
+    let result = Replication::new(&m, 1, 0).unwrap().run().unwrap();
+    for rec in &result.years {
+        assert!(rec.referrals > 0, "the other lines still refer");
+        for (s, sy) in rec.services.iter().enumerate() {
+            if m.services[s].line == 0 {
+                assert_eq!(sy.referrals, 0, "service {s} of the silent line was referred to");
+            }
+        }
+    }
+}
