@@ -3,10 +3,11 @@
 //! ```sh
 //! cargo run --release --example scale_curve                # 0.1×, 0.3× and 1× England
 //! cargo run --release --example scale_curve -- 0.1 0.3     # a subset
+//! cargo run --release --example scale_curve -- 1 2         # 2×: beyond England
 //! ```
 //!
-//! For each of `scenarios/england-0.1.toml`, `england-0.3.toml` and `england.toml`, it
-//! builds the model once, then runs replication 0 on this thread (one core) and times
+//! For each of `scenarios/england-0.1.toml`, `england-0.3.toml` and `england.toml` (any
+//! other scale is `england.toml` with its PCT count scaled), it builds the model once, then runs replication 0 on this thread (one core) and times
 //! the replication alone: no scenario parsing, no model build, no output files. It
 //! prints a Markdown table, and writes `output/scale/scale.csv` and
 //! `output/scale/scale.svg` (and `.png`): simulation time per simulated year against registered
@@ -24,6 +25,7 @@ use pbrsim::model::Model;
 use pbrsim::scenario;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// The `pbrsim` binary's allocator, so this measures what users run (src/main.rs).
 #[global_allocator]
@@ -50,9 +52,19 @@ impl Row {
 
 fn measure(root: &Path, scale: &str) -> Result<Row, Box<dyn Error>> {
     let file = if scale == "1" { "england.toml".to_string() } else { format!("england-{scale}.toml") };
-    let loaded = scenario::load(&root.join("scenarios").join(file))?;
-    let seed = loaded.scenario.simulation.seed;
-    let config = loaded.config()?;
+    let path = root.join("scenarios").join(file);
+    // A scale with no file of its own (2, say) is england.toml with its PCT count
+    // scaled: the same economy, more tiles of it on the grid.
+    let from = if path.exists() { path.clone() } else { root.join("scenarios/england.toml") };
+    let loaded = scenario::load(&from)?;
+    let mut scenario = loaded.scenario.clone();
+    if !path.exists() {
+        let factor: f64 = scale.parse().map_err(|_| format!("{scale}: not a scale (a number, like 0.3)"))?;
+        let generate = &mut scenario.pcts.as_mut().ok_or("england.toml generates its PCTs")?.generate;
+        generate.count = (f64::from(generate.count) * factor).round().max(1.0) as u32;
+    }
+    let seed = scenario.simulation.seed;
+    let config = loaded.config_of(&scenario)?;
     let (population, practices, providers) = (config.population(), config.practices.len(), config.providers.len());
     let simulated_years = config.calendar.end / 365.25;
     let reported_years = simulated_years - f64::from(config.calendar.warm_up_days) / 365.25;
@@ -132,13 +144,29 @@ where
         .label("measured")
         .legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], blue.stroke_width(3)));
     c.draw_series(points.iter().map(|&p| Circle::new(p, 6, blue.filled())))?;
+    let leader_end = |x: f64, y: f64| (x + x_max * 0.03, y + y_max * 0.2);
     c.draw_series(rows.iter().map(|r| {
-        let label = format!("{}: {:.1} m people, {:.2} s", r.scale, millions(r), r.per_year());
-        // Below and right of each point, clear of the rising line; the right-most
-        // label to the left so that it stays inside the plot.
-        let x = if millions(r) > x_max * 0.6 { millions(r) - x_max * 0.36 } else { millions(r) + x_max * 0.02 };
-        Text::new(label, (x, r.per_year() - y_max * 0.02), ("sans-serif", 18))
+        let label = format!("{}: {:.2} s", r.scale, r.per_year());
+        // Clear of the two rising lines, which run below a point to its left and above
+        // it to its right: above and left of a point far enough from the y axis; below
+        // and right of one nearer; for one at the axis, higher up, joined to it by a
+        // leader.
+        let (x, y) = (millions(r), r.per_year());
+        let (at, anchor) = if x > x_max * 0.3 {
+            ((x - x_max * 0.01, y + y_max * 0.02), Pos::new(HPos::Right, VPos::Bottom))
+        } else if x > x_max * 0.1 {
+            ((x + x_max * 0.01, y - y_max * 0.03), Pos::new(HPos::Left, VPos::Top))
+        } else {
+            (leader_end(x, y), Pos::new(HPos::Left, VPos::Bottom))
+        };
+        Text::new(label, at, TextStyle::from(("sans-serif", 18).into_font()).pos(anchor))
     }))?;
+    c.draw_series(
+        rows.iter()
+            .map(|r| (millions(r), r.per_year()))
+            .filter(|&(x, _)| x <= x_max * 0.1)
+            .map(|(x, y)| PathElement::new([(x, y + y_max * 0.02), leader_end(x, y)], grey.stroke_width(1))),
+    )?;
     c.configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
         .label_font(("sans-serif", 18))
