@@ -7,12 +7,13 @@
 //! ```
 //!
 //! For each of `scenarios/england-0.1.toml`, `england-0.3.toml` and `england.toml` (any
-//! other scale is `england.toml` with its PCT count scaled), it builds the model once, then runs replication 0 on this thread (one core) and times
-//! the replication alone: no scenario parsing, no model build, no output files. It
-//! prints a Markdown table, and writes `output/scale/scale.csv` and
-//! `output/scale/scale.svg` (and `.png`): simulation time per simulated year against registered
-//! population, with the straight line through the origin and the smallest economy
-//! (what linear cost would give). docs/performance.md records a run of it.
+//! other scale is `england.toml` with its PCT count scaled), it builds the model once,
+//! then runs replication 0 on this thread (one core) and times the replication alone:
+//! no scenario parsing, no model build, no output files. It prints a Markdown table,
+//! and writes `output/scale/scale.csv` and `output/scale/scale.svg` (and `.png`):
+//! simulation time per simulated year against registered population, with the
+//! straight line through the origin and the smallest economy (what linear cost would
+//! give). docs/performance.md records a run of it.
 //!
 //! Times are wall-clock on an otherwise idle core; on a shared machine run it twice.
 
@@ -59,9 +60,17 @@ fn measure(root: &Path, scale: &str) -> Result<Row, Box<dyn Error>> {
     let loaded = scenario::load(&from)?;
     let mut scenario = loaded.scenario.clone();
     if !path.exists() {
-        let factor: f64 = scale.parse().map_err(|_| format!("{scale}: not a scale (a number, like 0.3)"))?;
+        let factor = scale
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite() && *f > 0.0)
+            .ok_or_else(|| format!("{scale}: not a scale (a positive number, like 0.3)"))?;
         let generate = &mut scenario.pcts.as_mut().ok_or("england.toml generates its PCTs")?.generate;
-        generate.count = (f64::from(generate.count) * factor).round().max(1.0) as u32;
+        let count = (f64::from(generate.count) * factor).round();
+        if !(1.0..=f64::from(u32::MAX)).contains(&count) {
+            return Err(format!("{scale}× England would have {count} PCTs").into());
+        }
+        generate.count = count as u32;
     }
     let seed = scenario.simulation.seed;
     let config = loaded.config_of(&scenario)?;

@@ -808,7 +808,8 @@ impl<'m> Replication<'m> {
 
     /// Counts a referral to hospital: the patient's choice, and the provider and
     /// service it went to (in a reported year). The caller counts the practice that
-    /// made it: an arrival in its source (see [`Source::referrals`]).
+    /// made it: an arrival in its source (see [`Source::referrals`]), a returning
+    /// diverted referral in the practice's year record.
     fn count_referral(&mut self, practice: usize, chosen: &Chosen) {
         self.books.referred += 1;
         let Some(y) = self.year else { return };

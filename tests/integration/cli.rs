@@ -217,16 +217,34 @@ fn bad_arguments_and_missing_files_exit_2() {
 /// purpose (`UPDATE_GOLDEN=1 cargo test golden`).
 #[test]
 fn golden_outputs_of_the_small_scenario() {
+    golden(
+        "tests/data/small.toml",
+        "3",
+        "tests/golden/small",
+        &["summary.csv", "summary_providers.csv", "replications.csv"],
+    );
+}
+
+/// Golden outputs of practice-based commissioning, whose practices respond each month
+/// to their spending to date (read mid-year from a table the year-end snapshot moves
+/// into the year records): the practices' effort, engagement and savings are in
+/// `summary_practices.csv`.
+#[test]
+fn golden_outputs_of_practice_based_commissioning() {
+    golden("scenarios/pbc.toml", "2", "tests/golden/pbc", &["summary.csv", "summary_practices.csv"]);
+}
+
+fn golden(scenario: &str, reps: &str, dir: &str, files: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     pbrsim()
-        .args(["run", "--reps", "3", "--seed", "42", "--quiet", "--out"])
+        .args(["run", "--reps", reps, "--seed", "42", "--quiet", "--out"])
         .arg(&out)
-        .arg(repo("tests/data/small.toml"))
+        .arg(repo(scenario))
         .assert()
         .success();
-    let golden = repo("tests/golden/small");
-    for file in ["summary.csv", "summary_providers.csv", "replications.csv"] {
+    let golden = repo(dir);
+    for file in files {
         let got = fs::read_to_string(out.join(file)).unwrap();
         let path = golden.join(file);
         if std::env::var_os("UPDATE_GOLDEN").is_some() {
@@ -239,7 +257,7 @@ fn golden_outputs_of_the_small_scenario() {
         if got != want {
             let line = got.lines().zip(want.lines()).position(|(a, b)| a != b).unwrap_or(0);
             panic!(
-                "{file} moved from the golden output at line {}:\n  got:  {}\n  want: {}\n(if intended: UPDATE_GOLDEN=1 cargo test golden)",
+                "{scenario}: {file} moved from the golden output at line {}:\n  got:  {}\n  want: {}\n(if intended: UPDATE_GOLDEN=1 cargo test golden)",
                 line + 1,
                 got.lines().nth(line).unwrap_or(""),
                 want.lines().nth(line).unwrap_or("")

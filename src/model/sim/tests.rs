@@ -118,9 +118,9 @@ fn practice_totals_are_the_years() {
 }
 
 /// Sources are indexed by (practice, line) whether or not the pair has episodes; one
-/// without must never arrive.
+/// without must never arrive, so no service of a line with no incidence is referred to.
 #[test]
-fn a_line_with_no_incidence_has_no_episodes() {
+fn a_line_with_no_incidence_is_never_referred() {
     let text = include_str!("../../../tests/data/small.toml");
     let scenario = crate::scenario::parse(text, "small.toml").expect("fixture parses");
     let mut config: Config = crate::scenario::build::build(&scenario).expect("fixture builds");
