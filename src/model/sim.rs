@@ -770,14 +770,12 @@ impl<'m> Replication<'m> {
         let next = now + s.gap.sample(&mut s.arrivals);
         let decision = gp::decide_with(s.refer, &mut s.gp);
         let outcome = m.pathways[line].draw(&mut s.clinical);
-        if self.year.is_some() {
+        if let Some(y) = self.year {
             s.episodes = s.episodes.checked_add(1).ok_or_else(count_overflow)?;
+            self.years[y].episodes += 1;
         }
         let (u_offer, u_pick) = self.choice_draws(practice, line);
         self.q.schedule_at(next, Event::Arrival(i as u32))?;
-        if let Some(y) = self.year {
-            self.years[y].episodes += 1;
-        }
         if decision == Decision::TreatInPrimaryCare {
             if let Some(y) = self.year {
                 self.years[y].primary_care += 1;
@@ -785,8 +783,8 @@ impl<'m> Replication<'m> {
             return Ok(());
         }
         if let (Some(pbc), Some(state)) = (&m.config.pbc, &self.pbc) {
-            let key = practice * m.config.lines.len() + line;
-            let rng = &mut self.pbc_rng[key];
+            // A source's index is its (practice, line) key.
+            let rng = &mut self.pbc_rng[i];
             let (u_kind, u_divert) = (rng.random::<f64>(), rng.random::<f64>());
             let diversion = state.divert(pbc, practice, m.config.lines[line].discretionary_share, u_kind, u_divert);
             if diversion != Diversion::Refer {
