@@ -76,7 +76,8 @@ pub struct Model {
     backlog_weights: Vec<Vec<(u64, usize)>>,
     /// Per practice, the services that take its emergency admissions, nearest first.
     emergency_routes: Vec<Vec<usize>>,
-    /// Per service line, the community service that takes referrals diverted under PBC.
+    /// Per (PCT, service line), at `pct * lines + line`, the community service that
+    /// takes the PCT's referrals on the line diverted under PBC.
     community_service: Vec<Option<usize>>,
     /// Per practice, its PCT (a dense copy of the configuration's, read per event).
     practice_pct: Vec<u32>,
@@ -110,6 +111,20 @@ impl Model {
                 "provider `{}` has lead commissioner {} of {n_pcts}",
                 p.name, p.commissioner
             )));
+        }
+        if let Some(b) = &config.pbc {
+            if b.community_providers.len() != n_pcts {
+                return Err(ModelError::Invariant(format!(
+                    "PBC names a community provider (or none) for {} PCTs, but there are {n_pcts}",
+                    b.community_providers.len()
+                )));
+            }
+            if let Some(&c) = b.community_providers.iter().flatten().find(|&&c| c >= config.providers.len()) {
+                return Err(ModelError::Invariant(format!(
+                    "PBC's community provider {c} is not one of the {} providers",
+                    config.providers.len()
+                )));
+            }
         }
         let services: Vec<ServiceRef> = config
             .providers
@@ -210,9 +225,13 @@ impl Model {
                     .collect()
             })
             .collect();
-        let community = config.pbc.as_ref().and_then(|b| b.community_provider);
-        let community_service = (0..config.lines.len())
-            .map(|l| services.iter().position(|s| Some(s.provider) == community && s.line == l))
+        let community_service = (0..n_pcts)
+            .flat_map(|k| {
+                let community = config.pbc.as_ref().and_then(|b| b.community_providers[k]);
+                let services = &services;
+                (0..config.lines.len())
+                    .map(move |l| community.and_then(|c| services.iter().position(|s| s.provider == c && s.line == l)))
+            })
             .collect();
         let config_pcts = config.practices.iter().map(|p| p.pct as u32).collect();
         Ok(Self {

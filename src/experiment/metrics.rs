@@ -536,6 +536,22 @@ pub const PCT: &[Metric<EntityFn>] = &[
         let k = &y.pcts[i];
         if k.rtt_stops == 0 { f64::NAN } else { k.rtt_sum_days / k.rtt_stops as f64 }
     }),
+    m!("pbc_budget_gbp", "gbp", "Its practices' indicative budgets (after top-slices).", |y, i| gbp(
+        y.pcts[i].pbc_budget
+    )),
+    m!("pbc_savings_gbp", "gbp", "Its practices' positive savings (budget − spend) at year end.", |y, i| gbp(y.pcts
+        [i]
+        .pbc_savings)),
+    m!("pbc_retained_gbp", "gbp", "Freed-up resources it paid its practices.", |y, i| gbp(y.pcts[i].pbc_retained)),
+    m!("pbc_clawed_back_gbp", "gbp", "Savings its practices would have kept but its deficit rule took.", |y, i| gbp(y
+        .pcts[i]
+        .pbc_clawed_back)),
+    m!(
+        "diverted_referrals",
+        "count",
+        "Referrals its practices' demand management diverted.",
+        |y, i| y.pcts[i].diverted as f64
+    ),
 ];
 
 /// Per-service metrics (a provider on one service line), in output order.

@@ -65,8 +65,11 @@ pub struct Pbc {
     pub trust_loss: f64,
     pub trust_recovery: f64,
     pub primary_care_cost: Pence,
-    /// The community provider diverted referrals go to and practices reinvest in.
-    pub community_provider: Option<usize>,
+    /// Per PCT, the community provider its practices' diverted referrals go to and
+    /// its practices reinvest in (`None`: diversions go to primary care, freed-up
+    /// resources leave the economy). With several PCTs each has its own copy of the
+    /// scenario's community provider, the one it leads.
+    pub community_providers: Vec<Option<usize>>,
     pub community_server_cost: Pence,
     pub return_delay: Sampler,
     pub return_emergency_share: f64,

@@ -33,6 +33,14 @@
 //! server for each `community_server_cost` reinvested. Engagement falls by
 //! `trust_loss` after savings are clawed back and recovers `trust_recovery` of the way
 //! back after they are paid.
+//!
+//! **Several PCTs.** Everything a PCT decides is its own: a fair-share budget divides
+//! the historic spend of the PCT's own practices by their weighted lists, the deficit
+//! rule looks at the PCT's own balance and its own practices' savings, a recovery
+//! top-slice falls on its own practices' budgets, and its practices reinvest in its
+//! own community provider. With one PCT every sum runs over the same practices in the
+//! same order as before there could be several, so the results are the same to the
+//! bit.
 
 use rand::RngExt;
 use rand_distr::{Distribution, Normal};
@@ -62,10 +70,11 @@ pub struct PbcState {
     pub practices: Vec<PracticeState>,
     /// Activity valued at PbR prices during the warm-up, per practice.
     pub warm_up_spend: Vec<i64>,
-    /// Reinvested money not yet turned into a community server.
-    pub community_credit: i64,
-    /// Extra top-slice next year to recover a PCT deficit (`practice_first`).
-    pub recovery_slice: f64,
+    /// Per PCT, reinvested money not yet turned into a community server.
+    pub community_credit: Vec<i64>,
+    /// Per PCT, the extra top-slice of its practices' budgets next year to recover its
+    /// deficit (`practice_first`).
+    pub recovery_slice: Vec<f64>,
     noise: Stream,
 }
 
@@ -83,8 +92,9 @@ pub struct Settlement {
 }
 
 impl PbcState {
-    /// Engagement and information are drawn once per replication from `rng`.
-    pub fn new(pbc: &Pbc, practices: usize, mut rng: Stream) -> Self {
+    /// Engagement and information are drawn once per replication from `rng`, for
+    /// `practices` practices in `pcts` PCTs.
+    pub fn new(pbc: &Pbc, practices: usize, pcts: usize, mut rng: Stream) -> Self {
         let states = (0..practices)
             .map(|_| {
                 let engaged = rng.random::<f64>() < pbc.engaged_share;
@@ -102,8 +112,8 @@ impl PbcState {
         Self {
             practices: states,
             warm_up_spend: vec![0; practices],
-            community_credit: 0,
-            recovery_slice: 0.0,
+            community_credit: vec![0; pcts],
+            recovery_slice: vec![0.0; pcts],
             noise: rng,
         }
     }
@@ -120,22 +130,29 @@ impl PbcState {
                 _ => 0.0,
             })
             .collect();
-        let total: f64 = historic.iter().sum();
         let weights: Vec<f64> = config.practices.iter().map(|p| p.list_size as f64 * p.need_weight).collect();
-        let weight_total: f64 = weights.iter().sum();
-        let fair = |p: usize| if weight_total > 0.0 { total * weights[p] / weight_total } else { 0.0 };
-        let slice = (1.0 - pbc.top_slice - self.recovery_slice).max(0.0);
+        // A fair share divides the PCT's own historic spend among its own practices.
+        let pcts = self.recovery_slice.len();
+        let (mut total, mut weight_total) = (vec![0.0; pcts], vec![0.0; pcts]);
+        for (p, practice) in config.practices.iter().enumerate() {
+            total[practice.pct] += historic[p];
+            weight_total[practice.pct] += weights[p];
+        }
+        let fair =
+            |p: usize, k: usize| if weight_total[k] > 0.0 { total[k] * weights[p] / weight_total[k] } else { 0.0 };
         let fraction = calendar.years[y].fraction;
         for (p, state) in self.practices.iter_mut().enumerate() {
+            let k = config.practices[p].pct;
             let annual = match pbc.budget_method {
                 BudgetMethod::Historic => historic[p],
-                BudgetMethod::Capitation => fair(p),
-                BudgetMethod::Blend(w) => (1.0 - w) * historic[p] + w * fair(p),
+                BudgetMethod::Capitation => fair(p, k),
+                BudgetMethod::Blend(w) => (1.0 - w) * historic[p] + w * fair(p, k),
             };
+            let slice = (1.0 - pbc.top_slice - self.recovery_slice[k]).max(0.0);
             state.budget = Pence((annual * slice * fraction).round().max(0.0) as i64);
             state.spend_by_month.clear();
         }
-        self.recovery_slice = 0.0;
+        self.recovery_slice.fill(0.0);
     }
 
     /// At the start of month `month` (0-based within the year, `of` months in it):
@@ -184,10 +201,11 @@ impl PbcState {
     }
 
     /// Settles the year: savings, carried overspends, the deficit rule. `spend` is
-    /// each practice's spend this year, `pct_balance` the PCT's balance before any
-    /// payout. Returns each practice's settlement; updates trust and, under
-    /// `practice_first`, next year's recovery top-slice.
-    pub fn settle(&mut self, pbc: &Pbc, spend: &[i64], pct_balance: i64) -> Vec<Settlement> {
+    /// each practice's spend this year, `practice_pct` each practice's PCT, and
+    /// `pct_balances` each PCT's balance before any payout. Returns each practice's
+    /// settlement; updates trust and, under `practice_first`, each PCT's recovery
+    /// top-slice for next year.
+    pub fn settle(&mut self, pbc: &Pbc, spend: &[i64], practice_pct: &[u32], pct_balances: &[i64]) -> Vec<Settlement> {
         let mut out: Vec<Settlement> = Vec::with_capacity(self.practices.len());
         for (p, state) in self.practices.iter_mut().enumerate() {
             let savings = state.budget.0 - spend[p];
@@ -210,25 +228,43 @@ impl PbcState {
             let due = ((net.max(0) as f64) * pbc.retention).round() as i64;
             out.push(Settlement { savings, net: net.max(0), due, paid: due });
         }
-        let due_total: i64 = out.iter().map(|s| s.due).sum();
-        let deficit = (-pct_balance).max(0);
-        if pbc.deficit_rule == DeficitRule::PctFirst && deficit > 0 && due_total > 0 {
-            // The deficit takes the savings first; practices share what is left.
-            let savings_total: i64 = out.iter().map(|s| s.net).sum();
-            let left = (savings_total - deficit).max(0) as f64 * pbc.retention;
-            let share = (left / due_total as f64).min(1.0);
-            let mut paid_total = 0;
-            for s in out.iter_mut() {
-                s.paid = (s.due as f64 * share).floor() as i64;
-                paid_total += s.paid;
+        // Each PCT's totals over its own practices: what they are due, their savings
+        // net of carried overspends, and their budgets.
+        let pcts = pct_balances.len();
+        let (mut due_total, mut savings_total, mut budgets) = (vec![0i64; pcts], vec![0i64; pcts], vec![0i64; pcts]);
+        for ((s, state), &k) in out.iter().zip(&self.practices).zip(practice_pct) {
+            due_total[k as usize] += s.due;
+            savings_total[k as usize] += s.net;
+            budgets[k as usize] += state.budget.0;
+        }
+        let deficit: Vec<i64> = pct_balances.iter().map(|b| (-b).max(0)).collect();
+        if pbc.deficit_rule == DeficitRule::PctFirst {
+            // A PCT's deficit takes its practices' savings first; they share what is
+            // left. A PCT in balance pays its practices what they are due.
+            let share: Vec<Option<f64>> = (0..pcts)
+                .map(|k| {
+                    (deficit[k] > 0 && due_total[k] > 0).then(|| {
+                        let left = (savings_total[k] - deficit[k]).max(0) as f64 * pbc.retention;
+                        (left / due_total[k] as f64).min(1.0)
+                    })
+                })
+                .collect();
+            for (s, &k) in out.iter_mut().zip(practice_pct) {
+                if let Some(share) = share[k as usize] {
+                    s.paid = (s.due as f64 * share).floor() as i64;
+                    debug_assert!(s.paid <= s.due);
+                }
             }
-            debug_assert!(paid_total <= due_total);
         }
         if pbc.deficit_rule == DeficitRule::PracticeFirst {
-            let budgets: i64 = self.practices.iter().map(|s| s.budget.0).sum();
-            let after = deficit + due_total;
-            self.recovery_slice =
-                if pct_balance - due_total < 0 && budgets > 0 { (after as f64 / budgets as f64).min(0.2) } else { 0.0 };
+            for k in 0..pcts {
+                let after = deficit[k] + due_total[k];
+                self.recovery_slice[k] = if pct_balances[k] - due_total[k] < 0 && budgets[k] > 0 {
+                    (after as f64 / budgets[k] as f64).min(0.2)
+                } else {
+                    0.0
+                };
+            }
         }
         for (state, s) in self.practices.iter_mut().zip(&out) {
             if s.paid < s.due {
@@ -282,6 +318,92 @@ pub fn quintile_ratio(values: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `scenarios/pbc.toml` tiled into two PCTs, with its PBC rules.
+    fn two_pcts() -> (Config, Pbc) {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut loaded = crate::scenario::load(&root.join("scenarios/pbc.toml")).expect("scenario loads");
+        loaded.scenario.pcts = Some(crate::scenario::schema::PctsSpec {
+            generate: crate::scenario::schema::GeneratePcts {
+                count: 2,
+                columns: None,
+                spacing_km: 15.0,
+                opening_balances_gbp: None,
+            },
+        });
+        let config = loaded.config().expect("scenario builds");
+        let pbc = config.pbc.clone().expect("the scenario has PBC");
+        (config, pbc)
+    }
+
+    fn state(config: &Config, pbc: &Pbc) -> PbcState {
+        PbcState::new(pbc, config.practices.len(), config.pcts.len(), crate::engine::stream(1, 0, 0, 0))
+    }
+
+    fn pct_sum(config: &Config, k: usize, f: impl Fn(usize) -> i64) -> i64 {
+        (0..config.practices.len()).filter(|&p| config.practices[p].pct == k).map(f).sum()
+    }
+
+    #[test]
+    fn a_fair_share_divides_each_pcts_own_historic_spend() {
+        let (config, mut pbc) = two_pcts();
+        pbc.budget_method = BudgetMethod::Capitation;
+        let mut st = state(&config, &pbc);
+        // PCT 1's practices spent three times as much as PCT 0's in the warm-up.
+        for (p, practice) in config.practices.iter().enumerate() {
+            st.warm_up_spend[p] = if practice.pct == 0 { 1_000_000 } else { 3_000_000 };
+        }
+        st.set_budgets(&config, &pbc, 0, None);
+        let scale =
+            (1.0 - pbc.top_slice) * config.calendar.years[0].fraction / (config.calendar.warm_up_days as f64 / 365.25);
+        for k in 0..2 {
+            let historic = pct_sum(&config, k, |p| st.warm_up_spend[p]) as f64;
+            let budgets = pct_sum(&config, k, |p| st.practices[p].budget.0) as f64;
+            let n = config.practices.iter().filter(|p| p.pct == k).count() as f64;
+            assert!((budgets - historic * scale).abs() <= n, "PCT {k}: budgets {budgets} against {}", historic * scale);
+        }
+    }
+
+    /// A PCT's deficit rule takes only its own practices' savings: under `pct_first`
+    /// they share (their savings − the deficit) × retention, and under
+    /// `practice_first` the PCT tops-slices only its own practices' next budgets, by
+    /// (deficit + what they are due) / their budgets. The figures are chosen so that
+    /// pooling the two PCTs would give other shares.
+    #[test]
+    fn each_pct_settles_against_its_own_balance() {
+        let (config, mut pbc) = two_pcts();
+        let practice_pct: Vec<u32> = config.practices.iter().map(|p| p.pct as u32).collect();
+        let spend: Vec<i64> = vec![800_000; config.practices.len()];
+        let n0 = config.practices.iter().filter(|p| p.pct == 0).count() as i64;
+        // PCT 0's deficit is a tenth of its practices' savings; PCT 1 is in surplus.
+        let deficit = 20_000 * n0;
+        let balances = [-deficit, 1_000_000_000];
+        for rule in [DeficitRule::PctFirst, DeficitRule::PracticeFirst] {
+            pbc.deficit_rule = rule;
+            let mut st = state(&config, &pbc);
+            st.practices.iter_mut().for_each(|s| s.budget = Pence(1_000_000));
+            let out = st.settle(&pbc, &spend, &practice_pct, &balances);
+            let due = |k: usize| pct_sum(&config, k, |p| out[p].due);
+            let paid = |k: usize| pct_sum(&config, k, |p| out[p].paid);
+            assert!(due(0) > 0 && due(1) > 0);
+            match rule {
+                DeficitRule::PctFirst => {
+                    let savings = 200_000 * n0;
+                    let share = (savings - deficit) as f64 * pbc.retention / due(0) as f64;
+                    assert!(share < 1.0);
+                    let expected = pct_sum(&config, 0, |p| (out[p].due as f64 * share).floor() as i64);
+                    assert_eq!(paid(0), expected, "PCT 0's deficit takes its own practices' savings first");
+                    assert_eq!(paid(1), due(1), "PCT 1 is in balance: its practices are paid in full");
+                }
+                _ => {
+                    let expected = (deficit + due(0)) as f64 / (1_000_000 * n0) as f64;
+                    assert!(expected < 0.2, "below the cap, so the test sees the formula");
+                    assert_eq!(st.recovery_slice[0], expected, "PCT 0 recovers its deficit from its own budgets");
+                    assert_eq!(st.recovery_slice[1], 0.0, "PCT 1 has nothing to recover");
+                }
+            }
+        }
+    }
 
     #[test]
     fn gini_and_quintiles() {

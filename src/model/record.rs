@@ -143,6 +143,14 @@ pub struct PctYear {
     /// Its patients' RTT clock stops, and their total wait in days.
     pub rtt_stops: u64,
     pub rtt_sum_days: f64,
+    /// Under PBC: its practices' indicative budgets, their positive savings, the
+    /// freed-up resources it paid them, and what its deficit rule took.
+    pub pbc_budget: Pence,
+    pub pbc_savings: Pence,
+    pub pbc_retained: Pence,
+    pub pbc_clawed_back: Pence,
+    /// Under PBC: referrals its practices' demand management diverted.
+    pub diverted: u64,
 }
 
 /// Something that changed the market, with when it happened.
@@ -455,6 +463,15 @@ impl YearRecord {
             a.referrals += b.referrals;
             a.rtt_stops += b.rtt_stops;
             a.rtt_sum_days += b.rtt_sum_days;
+            for (x, y) in [
+                (&mut a.pbc_budget, b.pbc_budget),
+                (&mut a.pbc_savings, b.pbc_savings),
+                (&mut a.pbc_retained, b.pbc_retained),
+                (&mut a.pbc_clawed_back, b.pbc_clawed_back),
+            ] {
+                *x = Pence(x.0.saturating_add(y.0));
+            }
+            a.diverted += b.diverted;
         }
     }
 }

@@ -486,10 +486,9 @@ impl<'m> Replication<'m> {
             emergency_stay_rng: (0..m.services.len())
                 .map(|s| stream(seed, rep, process::EMERGENCY_STAY, s as u64))
                 .collect(),
-            pbc: c
-                .pbc
-                .as_ref()
-                .map(|b| PbcState::new(b, c.practices.len(), stream(seed, rep, process::PBC_PRACTICES, 0))),
+            pbc: c.pbc.as_ref().map(|b| {
+                PbcState::new(b, c.practices.len(), c.pcts.len(), stream(seed, rep, process::PBC_PRACTICES, 0))
+            }),
             pbc_rng: if c.pbc.is_some() {
                 (0..keys).map(|k| stream(seed, rep, process::PBC_DIVERSION, k)).collect()
             } else {
@@ -835,13 +834,14 @@ impl<'m> Replication<'m> {
     ) -> Result<(), ModelError> {
         let m = self.m;
         let pbc = m.config.pbc.as_ref().expect("diversions happen only under PBC");
-        let community = m.community_service[line];
+        let community = m.community_service[self.pct_of(practice) * m.config.lines.len() + line];
         if let Some(y) = self.year {
             let rec = &mut self.years[y];
             rec.diverted += 1;
             rec.diverted_to_community += u64::from(community.is_some());
             rec.inappropriate_diversions += u64::from(d == Diversion::Inappropriate);
             rec.practices[practice].diverted += 1;
+            rec.pcts[self.m.practice_pct[practice] as usize].diverted += 1;
         }
         match community {
             Some(service) => {
@@ -1448,9 +1448,11 @@ impl<'m> Replication<'m> {
                 y.checked_sub(1).map(|p| self.years[p].practices.iter().map(|x| x.spend.0).collect());
             state.set_budgets(&self.m.config, pbc, y, previous.as_deref());
             let rec = &mut self.years[y];
-            for (r, s) in rec.practices.iter_mut().zip(&state.practices) {
+            for ((r, s), &k) in rec.practices.iter_mut().zip(&state.practices).zip(&self.m.practice_pct) {
                 r.budget = s.budget;
                 rec.pbc_budget = Pence(rec.pbc_budget.0.saturating_add(s.budget.0));
+                let k = &mut rec.pcts[k as usize];
+                k.pbc_budget = Pence(k.pbc_budget.0.saturating_add(s.budget.0));
             }
         }
         Ok(())
@@ -1462,25 +1464,22 @@ impl<'m> Replication<'m> {
     fn settle_pbc(&mut self, now: f64, y: usize) -> Result<(), ModelError> {
         let (Some(pbc), Some(state)) = (&self.m.config.pbc, &mut self.pbc) else { return Ok(()) };
         let spend: Vec<i64> = self.years[y].practices.iter().map(|p| p.spend.0).collect();
-        // Scenarios with PBC have one PCT (validated), so its balance is the one the
-        // deficit rule looks at.
-        let pct_balance = self.ledger.balance(Account::Pct(0)).0;
-        let settlements = state.settle(pbc, &spend, pct_balance);
-        let community = pbc.community_provider;
-        let mut reinvested = 0i64;
+        // Each PCT's deficit rule looks at its own balance.
+        let pct_balances: Vec<i64> =
+            (0..self.m.config.pcts.len()).map(|k| self.ledger.balance(Account::Pct(k)).0).collect();
+        let settlements = state.settle(pbc, &spend, &self.m.practice_pct, &pct_balances);
+        let mut reinvested = vec![0i64; pct_balances.len()];
         for (p, s) in settlements.iter().enumerate() {
             let paid = Pence(s.paid);
             let pct = self.m.config.practices[p].pct;
+            let community = pbc.community_providers[pct];
             self.ledger.post(Account::Pct(pct), Account::Practice(p), paid)?;
             self.books.pct_out[pct] += s.paid as i128;
             // Freed-up resources must be reinvested in services for patients.
             let to = community.map_or(Account::External, Account::Provider);
             self.ledger.post(Account::Practice(p), to, paid)?;
             self.books.pbc_paid += s.paid as i128;
-            if let Some(c) = community {
-                self.books.reinvested[c] += s.paid as i128;
-            }
-            reinvested += s.paid;
+            reinvested[pct] += s.paid;
             let rec = &mut self.years[y];
             let pr = &mut rec.practices[p];
             pr.savings = Pence(s.savings);
@@ -1491,35 +1490,51 @@ impl<'m> Replication<'m> {
             rec.pbc_retained = Pence(rec.pbc_retained.0.saturating_add(s.paid));
             rec.pbc_clawed_back = Pence(rec.pbc_clawed_back.0.saturating_add(s.due - s.paid));
             rec.practices_paid += u64::from(s.paid > 0);
+            let k = &mut rec.pcts[pct];
+            k.pbc_savings = Pence(k.pbc_savings.0.saturating_add(s.savings.max(0)));
+            k.pbc_retained = Pence(k.pbc_retained.0.saturating_add(s.paid));
+            k.pbc_clawed_back = Pence(k.pbc_clawed_back.0.saturating_add(s.due - s.paid));
         }
-        if let Some(c) = community {
-            let pr = &mut self.years[y].providers[c];
-            pr.reinvestment_income = Pence(pr.reinvestment_income.0.saturating_add(reinvested));
-            // Each community_server_cost reinvested buys a server for next year, on
-            // the community list with the longest backlog.
-            let state = self.pbc.as_mut().expect("checked");
-            state.community_credit += reinvested;
-            let cost = pbc.community_server_cost.0.max(1);
-            let servers = state.community_credit / cost;
-            state.community_credit %= cost;
-            for _ in 0..servers {
-                let target =
-                    (0..self.m.services.len()).filter(|&s| self.m.services[s].provider == c).max_by(|&a, &b| {
-                        let (wa, wb) = (
-                            self.lists[a].estimated_wait(Stage::FirstOutpatient),
-                            self.lists[b].estimated_wait(Stage::FirstOutpatient),
-                        );
-                        wa.total_cmp(&wb).then(b.cmp(&a))
-                    });
-                let Some(s) = target else { break };
-                let n = self.lists[s].servers(Stage::FirstOutpatient) + 1;
-                for patient in self.lists[s].set_servers(Stage::FirstOutpatient, now, n) {
-                    self.start(Stage::FirstOutpatient, now, s, patient)?;
-                }
-                let ps = &mut self.providers[c];
-                ps.fixed_cost = ps.fixed_cost.checked_add(pbc.community_server_cost).ok_or_else(overflow)?;
-                self.years[y].community_servers_added += 1;
+        for (k, &amount) in reinvested.iter().enumerate() {
+            if let Some(c) = pbc.community_providers[k] {
+                self.reinvest(now, y, k, c, amount)?;
             }
+        }
+        Ok(())
+    }
+
+    /// PCT `k`'s practices reinvested `amount` in its community provider `c`: each
+    /// `community_server_cost` of it (with what was left over from earlier years)
+    /// buys a server for next year, on the provider's community list with the
+    /// longest backlog.
+    fn reinvest(&mut self, now: f64, y: usize, k: usize, c: usize, amount: i64) -> Result<(), ModelError> {
+        let pbc = self.m.config.pbc.as_ref().expect("reinvestment happens only under PBC");
+        // Tallied here, per PCT, apart from the ledger postings per practice: the
+        // end-of-run proof then checks that each practice paid its own PCT's provider.
+        self.books.reinvested[c] += amount as i128;
+        let pr = &mut self.years[y].providers[c];
+        pr.reinvestment_income = Pence(pr.reinvestment_income.0.saturating_add(amount));
+        let state = self.pbc.as_mut().expect("reinvestment happens only under PBC");
+        state.community_credit[k] += amount;
+        let cost = pbc.community_server_cost.0.max(1);
+        let servers = state.community_credit[k] / cost;
+        state.community_credit[k] %= cost;
+        for _ in 0..servers {
+            let target = (0..self.m.services.len()).filter(|&s| self.m.services[s].provider == c).max_by(|&a, &b| {
+                let (wa, wb) = (
+                    self.lists[a].estimated_wait(Stage::FirstOutpatient),
+                    self.lists[b].estimated_wait(Stage::FirstOutpatient),
+                );
+                wa.total_cmp(&wb).then(b.cmp(&a))
+            });
+            let Some(s) = target else { break };
+            let n = self.lists[s].servers(Stage::FirstOutpatient) + 1;
+            for patient in self.lists[s].set_servers(Stage::FirstOutpatient, now, n) {
+                self.start(Stage::FirstOutpatient, now, s, patient)?;
+            }
+            let ps = &mut self.providers[c];
+            ps.fixed_cost = ps.fixed_cost.checked_add(pbc.community_server_cost).ok_or_else(overflow)?;
+            self.years[y].community_servers_added += 1;
         }
         Ok(())
     }

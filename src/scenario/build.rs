@@ -300,7 +300,7 @@ pub fn build(s: &Scenario) -> Result<Config, Vec<Problem>> {
             })
         }
     };
-    let pbc = s.pbc.as_ref().and_then(|b| {
+    let mut pbc = s.pbc.as_ref().and_then(|b| {
         let at = root.key("pbc");
         let primary_care_cost =
             gbp(&at.key("primary_care_cost_gbp"), b.primary_care_cost_gbp).map_err(|e| problems.push(e)).ok()?;
@@ -338,10 +338,8 @@ pub fn build(s: &Scenario) -> Result<Config, Vec<Problem>> {
             trust_loss: b.trust_loss,
             trust_recovery: b.trust_recovery,
             primary_care_cost,
-            community_provider: b
-                .community_provider
-                .as_ref()
-                .and_then(|n| s.providers.iter().position(|p| &p.name == n)),
+            // Resolved per PCT once the PCTs are laid out (below).
+            community_providers: Vec::new(),
             community_server_cost,
             return_delay,
             return_emergency_share: b.return_emergency_share,
@@ -376,6 +374,12 @@ pub fn build(s: &Scenario) -> Result<Config, Vec<Problem>> {
         None => (vec![pct], practices, providers),
         Some(ps) => tile(s, &ps.generate, pct, practices, providers),
     };
+    if let Some(b) = &mut pbc {
+        // Each PCT's community provider is the copy of the scenario's that it leads
+        // (with one PCT, the scenario's own: every provider's commissioner is 0).
+        b.community_providers =
+            (0..pcts.len()).map(|k| providers.iter().position(|p| p.community && p.commissioner == k)).collect();
+    }
     Ok(Config { calendar, pcts, practices, lines, providers, choice, emergency, pbc, voice })
 }
 
@@ -401,7 +405,12 @@ fn tile(
         let dx = (col as f64 - (columns - 1) as f64 / 2.0) * g.spacing_km;
         let dy = (row as f64 - (rows - 1) as f64 / 2.0) * g.spacing_km;
         let tag = format!("{:03}", i + 1);
-        all_pcts.push(Pct { name: format!("{} {tag}", pct.name), ..pct.clone() });
+        let opening_balance = g
+            .opening_balances_gbp
+            .as_ref()
+            .filter(|b| !b.is_empty())
+            .map_or(pct.opening_balance, |b| (b[i % b.len()] * 100.0).round() as i64);
+        all_pcts.push(Pct { name: format!("{} {tag}", pct.name), opening_balance, ..pct.clone() });
         let drawn = match &s.practices.generate {
             Some(pg) if i > 0 => {
                 generate_practices(&GeneratePractices { seed: pg.seed.wrapping_add(i as u64), ..pg.clone() })

@@ -659,6 +659,11 @@ pub struct GeneratePcts {
     /// Distance between neighbouring tiles' centres.
     #[serde(default = "defaults::pct_spacing_km")]
     pub spacing_km: f64,
+    /// The PCTs' opening balances in turn, repeated (PCT `i` opens with entry
+    /// `i mod len`), so that some PCTs start in deficit; absent, every PCT opens with
+    /// `[pct] opening_balance_gbp`.
+    #[serde(default)]
+    pub opening_balances_gbp: Option<Vec<f64>>,
 }
 
 /// GP practices: generated, listed, or both.

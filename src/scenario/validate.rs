@@ -172,10 +172,22 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
             c.count(at.key("columns"), cols as u64, 1, 10_000);
         }
         c.range(at.key("spacing_km"), g.spacing_km, 0.0, 1e4, "a distance in km in [0, 1e4]");
-        // Practice-based commissioning settles against one PCT's balance and sends
-        // reinvestment to one community provider; the patient's voice counts one
-        // population. Neither is defined for several PCTs yet.
-        for (present, what) in [(s.pbc.is_some(), "[pbc]"), (s.voice.is_some(), "[voice]")] {
+        if let Some(balances) = &g.opening_balances_gbp {
+            let key = at.key("opening_balances_gbp");
+            if balances.is_empty() {
+                c.push(
+                    key.clone(),
+                    "an empty list".into(),
+                    Some("give at least one balance, or remove the key".into()),
+                );
+            }
+            for (i, &b) in balances.iter().enumerate() {
+                c.range(key.index(i), b, -MAX_GBP, MAX_GBP, "an amount in pounds in [-1e13, 1e13]");
+            }
+        }
+        // The patient's voice counts one population; it is not defined for several
+        // PCTs yet.
+        for (present, what) in [(s.voice.is_some(), "[voice]")] {
             if present {
                 c.push(
                     at.clone(),

@@ -8,7 +8,9 @@ use pbrsim::scenario::{self, schema};
 use crate::common::{model_with, repo, run};
 
 fn two_pcts(s: &mut schema::Scenario) {
-    s.pcts = Some(schema::PctsSpec { generate: schema::GeneratePcts { count: 2, columns: None, spacing_km: 15.0 } });
+    s.pcts = Some(schema::PctsSpec {
+        generate: schema::GeneratePcts { count: 2, columns: None, spacing_km: 15.0, opening_balances_gbp: None },
+    });
 }
 
 #[test]
@@ -66,16 +68,112 @@ fn tiles_are_shifted_copies_with_their_own_practices() {
     assert_ne!(sizes(0), sizes(1));
 }
 
+/// `scenarios/pbc.toml` tiled into two PCTs, the first opening `deficit_gbp` in
+/// deficit and the second in balance, built into a model.
+fn pbc_two_pcts(deficit_gbp: i64) -> pbrsim::model::Model {
+    let mut loaded = scenario::load(&repo("scenarios/pbc.toml")).unwrap();
+    two_pcts(&mut loaded.scenario);
+    let mut config = loaded.config().unwrap();
+    config.pcts[0].opening_balance = -deficit_gbp * 100;
+    config.pcts[1].opening_balance = 0;
+    pbrsim::model::Model::new(config).unwrap()
+}
+
+/// Each PCT runs practice-based commissioning on its own books: its deficit rule looks
+/// at its own balance (so only the PCT in deficit claws savings back), its practices'
+/// diverted referrals go to its own copy of the community provider, and their freed-up
+/// resources are reinvested there.
 #[test]
-fn several_pcts_reject_pbc_with_a_clear_error() {
+fn two_pcts_each_run_pbc_on_their_own_books() {
+    let model = pbc_two_pcts(15_000_000);
+    let c = model.config();
+    let community: Vec<usize> = c.pbc.as_ref().unwrap().community_providers.iter().map(|p| p.unwrap()).collect();
+    assert_eq!(community.len(), 2);
+    assert_ne!(community[0], community[1]);
+    for (k, &p) in community.iter().enumerate() {
+        assert_eq!(c.providers[p].commissioner, k, "PCT {k}'s community provider is the copy it leads");
+    }
+    let provider_of: Vec<usize> = model.services().map(|(p, _)| p).collect();
+    let received_by = |rec: &pbrsim::model::YearRecord, p: usize| -> u64 {
+        rec.services.iter().zip(&provider_of).filter(|&(_, &q)| q == p).map(|(s, _)| s.referrals).sum()
+    };
+    // Each replication proves the books of both PCTs and every provider (sim.rs).
+    let results = run(&model, 11, 2);
+    for r in &results {
+        let first = &r.years[0];
+        assert!(first.pcts[0].pbc_clawed_back.0 > 0, "the PCT in deficit claws savings back");
+        assert_eq!(first.pcts[1].pbc_clawed_back.0, 0, "the PCT in balance pays its practices in full");
+        assert!(first.pcts[1].pbc_retained.0 > 0, "the PCT in balance pays freed-up resources");
+        for (y, rec) in r.years.iter().enumerate() {
+            for (k, &p) in community.iter().enumerate() {
+                let pk = &rec.pcts[k];
+                let own = |f: fn(&pbrsim::model::record::PracticeYear) -> i64| -> i64 {
+                    rec.practices.iter().zip(&c.practices).filter(|(_, p)| p.pct == k).map(|(x, _)| f(x)).sum()
+                };
+                assert_eq!(pk.pbc_budget.0, own(|x| x.budget.0), "year {y} PCT {k}: budgets");
+                assert_eq!(pk.pbc_retained.0, own(|x| x.retained.0), "year {y} PCT {k}: retained");
+                assert_eq!(pk.diverted as i64, own(|x| x.diverted as i64), "year {y} PCT {k}: diversions");
+                assert_eq!(
+                    rec.providers[p].reinvestment_income, pk.pbc_retained,
+                    "year {y}: PCT {k}'s practices reinvest in its own community provider"
+                );
+                // The community provider takes only diverted referrals, so all it
+                // receives are its own PCT's diversions.
+                let received = received_by(rec, p);
+                assert!(received > 0, "year {y}: PCT {k}'s community provider takes diversions");
+                assert!(received <= pk.diverted, "year {y} PCT {k}: {received} > {} diverted", pk.diverted);
+            }
+            let total: u64 = community.iter().map(|&p| received_by(rec, p)).sum();
+            assert_eq!(total, rec.diverted_to_community, "year {y}: every diversion to a community provider");
+        }
+    }
+    // The per-PCT metrics see the same figures.
+    let col = Collected::new(&model, &results);
+    let k = metrics::PCT.iter().position(|m| m.name == "pbc_retained_gbp").unwrap();
+    assert_eq!(col.values(Table::Pct, 0, 1, k).unwrap()[0], results[0].years[0].pcts[1].pbc_retained.gbp());
+}
+
+/// With one PCT the deficit rule is the same whichever PCT a practice belongs to; with
+/// two, a deficit in one leaves the other's practices untouched: against a run where
+/// neither PCT is in deficit, the PCT in balance pays its practices exactly the same.
+#[test]
+fn a_deficit_in_one_pct_does_not_claw_back_another_pcts_savings() {
+    let (deficit, balanced) = (pbc_two_pcts(15_000_000), pbc_two_pcts(0));
+    let (a, b) = (run(&deficit, 5, 1), run(&balanced, 5, 1));
+    let (a, b) = (&a[0].years[0], &b[0].years[0]);
+    assert!(a.pcts[0].pbc_retained.0 < b.pcts[0].pbc_retained.0, "the deficit takes PCT 1's savings");
+    assert_eq!(a.pcts[1].pbc_retained, b.pcts[1].pbc_retained, "PCT 2 is not touched");
+    assert_eq!(a.pcts[1].pbc_budget, b.pcts[1].pbc_budget);
+}
+
+#[test]
+fn cli_runs_pbc_with_several_pcts_and_reports_it_per_pct() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("pbc-many.toml");
-    let text =
-        format!("extends = {:?}\n[pcts.generate]\ncount = 2\n", repo("scenarios/pbc.toml").display().to_string());
+    let path = dir.path().join("pbc-two.toml");
+    let text = format!(
+        "extends = {:?}\n[pcts.generate]\ncount = 2\n[simulation]\nreplications = 2\n",
+        repo("scenarios/pbc.toml").display().to_string()
+    );
     std::fs::write(&path, text).unwrap();
-    let err = scenario::load(&path).expect_err("pbc with several PCTs is refused").to_string();
-    assert!(err.contains("[pbc] cannot be combined with several PCTs"), "{err}");
-    assert!(err.contains("pcts.generate"), "{err}");
+    let out = dir.path().join("out");
+    assert_cmd::Command::cargo_bin("pbrsim")
+        .unwrap()
+        .arg("run")
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .arg("-q")
+        .assert()
+        .success();
+    let summary = std::fs::read_to_string(out.join("summary_pcts.csv")).unwrap();
+    for pct in ["001", "002"] {
+        let row = summary
+            .lines()
+            .find(|l| l.starts_with("2007/08,") && l.contains(pct) && l.contains(",pbc_retained_gbp,"))
+            .unwrap_or_else(|| panic!("no pbc_retained_gbp row for PCT {pct}"));
+        let mean: f64 = row.split(',').nth(4).unwrap().parse().unwrap();
+        assert!(mean > 0.0, "{row}");
+    }
 }
 
 fn england() -> Config {
