@@ -173,9 +173,9 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         }
         c.range(at.key("spacing_km"), g.spacing_km, 0.0, 1e4, "a distance in km in [0, 1e4]");
         // Practice-based commissioning settles against one PCT's balance and sends
-        // reinvestment to one community provider; the patient's voice counts one
-        // population. Neither is defined for several PCTs yet.
-        for (present, what) in [(s.pbc.is_some(), "[pbc]"), (s.voice.is_some(), "[voice]")] {
+        // reinvestment to one community provider: not defined for several PCTs yet.
+        // (The patient's voice is per PCT, so it no longer appears here.)
+        for (present, what) in [(s.pbc.is_some(), "[pbc]")] {
             if present {
                 c.push(
                     at.clone(),
