@@ -196,3 +196,101 @@ impl Replication<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::model::Model;
+    use crate::model::voice::{Trigger, Voice};
+
+    /// `scenarios/petition-tender-pcts.toml` (four PCTs, each with its own tender
+    /// entrant for general surgery), with its `[voice]` changed by `edit`.
+    fn model(edit: impl FnOnce(&mut Voice)) -> Model {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/petition-tender-pcts.toml");
+        let mut c = crate::scenario::load(&path).expect("scenario loads").config().expect("scenario builds");
+        assert_eq!(c.pcts.len(), 4);
+        edit(c.voice.as_mut().expect("the scenario has [voice]"));
+        Model::new(c).expect("model builds")
+    }
+
+    /// Every dissatisfied patient signs (the tests' signatures are days apart, well
+    /// inside the window).
+    fn everyone_signs(v: &mut Voice, trigger: Trigger) {
+        v.trigger = trigger;
+        v.sign_probability = 1.0;
+        v.links = None;
+    }
+
+    fn general_surgery(m: &Model) -> (usize, usize) {
+        let line = m.config.lines.iter().position(|l| l.name == "general_surgery").expect("line");
+        let service = m.services.iter().position(|s| s.line == line).expect("a service on the line");
+        (line, service)
+    }
+
+    fn practice_in(m: &Model, pct: usize) -> usize {
+        m.config.practices.iter().position(|p| p.pct == pct).expect("the PCT has practices")
+    }
+
+    /// A wait beyond the 18 weeks: the patient is dissatisfied.
+    const LONG: f64 = 200.0;
+
+    #[test]
+    fn a_signature_counts_only_towards_its_own_pcts_petition() {
+        let m = model(|v| everyone_signs(v, Trigger::Fixed(3)));
+        let (line, service) = general_surgery(&m);
+        let mut r = Replication::new(&m, 1, 0).expect("replication");
+        for (t, pct) in [0, 1, 0, 1].into_iter().enumerate() {
+            r.patient_voice(t as f64, practice_in(&m, pct), service, LONG, 0).expect("signs");
+        }
+        // Pooled across PCTs, the third signature would have brought a petition.
+        assert!(r.events.is_empty(), "{:?}", r.events);
+        assert_eq!([r.years[0].pcts[0].signatures, r.years[0].pcts[1].signatures], [2, 2]);
+        assert_eq!(r.years[0].signatures, 4);
+        r.patient_voice(4.0, practice_in(&m, 1), service, LONG, 0).expect("signs");
+        assert_eq!(r.events.len(), 1);
+        let e = &r.events[0];
+        assert_eq!((e.kind, e.pct, e.line, e.value), (MarketEventKind::Petition, Some(1), Some(line as u32), 3));
+        assert_eq!([r.years[0].pcts[0].petitions, r.years[0].pcts[1].petitions], [0, 1]);
+        assert_eq!(r.years[0].petitions, 1);
+    }
+
+    #[test]
+    fn the_population_trigger_counts_the_pcts_own_population() {
+        // 1 in 100,000: 4 signatures in each PCT (about 310,000 people), 13 for all
+        // four PCTs together.
+        let share = 1e-5;
+        let m = model(|v| everyone_signs(v, Trigger::PopulationShare(share)));
+        let c = &m.config;
+        let mut r = Replication::new(&m, 1, 0).expect("replication");
+        for k in 0..c.pcts.len() {
+            assert_eq!(r.voice.population[k], c.pct_population(k));
+        }
+        let own = (share * c.pct_population(2) as f64).ceil() as u64;
+        assert!(own < (share * c.population() as f64).ceil() as u64);
+        let (_, service) = general_surgery(&m);
+        for t in 0..own {
+            assert!(r.events.is_empty(), "a petition before signature {}", t + 1);
+            r.patient_voice(t as f64, practice_in(&m, 2), service, LONG, 0).expect("signs");
+        }
+        assert_eq!(r.events.len(), 1);
+        assert_eq!((r.events[0].pct, r.events[0].value), (Some(2), own));
+    }
+
+    #[test]
+    fn a_tender_opens_the_entrant_its_pct_leads() {
+        let m = model(|_| {});
+        let (line, _) = general_surgery(&m);
+        let entrants: Vec<usize> =
+            (0..m.config.providers.len()).filter(|&p| m.config.providers[p].entry == Entry::Tender { line }).collect();
+        assert_eq!(entrants.len(), 4, "one entrant per tile");
+        let mut r = Replication::new(&m, 1, 0).expect("replication");
+        let key = carried(r.voice.key(2, line)).expect("fits");
+        r.award_tender(100.0, key).expect("the tender is awarded");
+        for &p in &entrants {
+            let own = m.config.providers[p].commissioner == 2;
+            assert_eq!(r.providers[p].entered.is_some(), own, "{}", m.config.providers[p].name);
+        }
+    }
+}
