@@ -246,19 +246,28 @@ pub fn write_run(dir: &Path, model: &Model, c: &Collected, info: &RunInfo) -> Re
     out("providers.csv", &|w| entity_long(w, "provider", &providers, Table::Provider, metrics::PROVIDER))?;
     out("services.csv", &|w| entity_long(w, "service", &services, Table::Service, metrics::SERVICE))?;
     out("practices.csv", &|w| entity_long(w, "practice", &practices, Table::Practice, metrics::PRACTICE))?;
+    // With several PCTs a last column names the PCT whose petition, review or tender
+    // it is; with one it would say nothing, so a single-PCT run's file is unchanged.
+    let pct_column = cfg.pcts.len() > 1;
     out("market_events.csv", &|w| {
-        writeln!(w, "replication,date,year,event,provider,service,value")?;
+        writeln!(w, "replication,date,year,event,provider,service,value{}", if pct_column { ",pct" } else { "" })?;
         for (r, e) in &c.events {
             let date = cfg.calendar.date_at(e.time);
             let year = cfg.calendar.years.iter().find(|y| e.time < y.end).map_or("", |y| y.label.as_str());
             // Petitions, reviews and tenders concern a service line: named in `service`.
-            let service = match (e.service, e.line) {
+            let line = e.line.and_then(|l| cfg.lines.get(l as usize));
+            let service = match (e.service, line) {
                 (Some(s), _) => field(services[s]).into_owned(),
-                (None, Some(l)) => field(&cfg.lines[l].name).into_owned(),
+                (None, Some(l)) => field(&l.name).into_owned(),
                 (None, None) => String::new(),
             };
             let provider = e.provider.map_or(String::new(), |p| field(providers[p]).into_owned());
-            writeln!(w, "{r},{date},{year},{},{provider},{service},{}", e.kind.as_str(), e.value)?;
+            write!(w, "{r},{date},{year},{},{provider},{service},{}", e.kind.as_str(), e.value)?;
+            if pct_column {
+                let pct = e.pct.and_then(|k| cfg.pcts.get(k as usize));
+                write!(w, ",{}", pct.map_or(String::new(), |k| field(&k.name).into_owned()))?;
+            }
+            writeln!(w)?;
         }
         Ok(())
     })?;

@@ -552,6 +552,17 @@ pub const PCT: &[Metric<EntityFn>] = &[
         "Referrals its practices' demand management diverted.",
         |y, i| y.pcts[i].diverted as f64
     ),
+    // The patient's voice, per PCT: the system metrics of the same names are their sums.
+    m!("petition_signatures", "count", "Signatures of its dissatisfied patients that reached it.", |y, i| y.pcts[i]
+        .signatures
+        as f64),
+    m!("petitions", "count", "Its patients' petitions that reached the trigger.", |y, i| y.pcts[i].petitions as f64),
+    m!("service_reviews", "count", "Its reviews of a service line that reported.", |y, i| y.pcts[i].reviews as f64),
+    m!("service_reviews_failed", "count", "Its reviews that found the line below standard.", |y, i| y.pcts[i]
+        .reviews_failed
+        as f64),
+    m!("tenders", "count", "Service lines it put out to tender after a failed review.", |y, i| y.pcts[i].tenders
+        as f64),
 ];
 
 /// Per-service metrics (a provider on one service line), in output order.

@@ -151,6 +151,14 @@ pub struct PctYear {
     pub pbc_clawed_back: Pence,
     /// Under PBC: referrals its practices' demand management diverted.
     pub diverted: u64,
+    /// The patient's voice in this PCT: its patients' signatures, the petitions they
+    /// brought, the reviews of its service lines that reported (and failed), and the
+    /// lines it put out to tender. Summed over PCTs they are the year's totals.
+    pub signatures: u64,
+    pub petitions: u64,
+    pub reviews: u64,
+    pub reviews_failed: u64,
+    pub tenders: u64,
 }
 
 /// Something that changed the market, with when it happened.
@@ -164,12 +172,21 @@ pub struct MarketEvent {
     /// The flattened service concerned, if any.
     pub service: Option<usize>,
     /// The service line concerned by a petition, review or tender.
-    pub line: Option<usize>,
+    pub line: Option<u32>,
+    /// The PCT whose petition, review or tender it is (`None` for a provider's event:
+    /// a provider serves patients of any PCT). Indices of lines and PCTs are `u32`, as
+    /// in [`Model`](super::Model)'s per-practice PCTs, which keeps the event at 72
+    /// bytes: the memory estimate counts the events a run keeps by their size.
+    pub pct: Option<u32>,
     /// Servers after a capacity change; patients re-referred at an exit; servers
     /// opened at an entry; signatures on a petition; the review's share of clock stops
     /// within 18 weeks in per mille; 1 if a tender has a bidder, else 0.
     pub value: u64,
 }
+
+// See `MarketEvent::pct`: a larger event changes the memory estimate (and so which
+// runs are refused).
+const _: () = assert!(size_of::<MarketEvent>() <= 72);
 
 /// Kinds of [`MarketEvent`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -472,6 +489,11 @@ impl YearRecord {
                 *x = Pence(x.0.saturating_add(y.0));
             }
             a.diverted += b.diverted;
+            a.signatures += b.signatures;
+            a.petitions += b.petitions;
+            a.reviews += b.reviews;
+            a.reviews_failed += b.reviews_failed;
+            a.tenders += b.tenders;
         }
     }
 }

@@ -56,7 +56,8 @@ pub mod process {
     pub const PBC_PRACTICES: u64 = 13;
     /// Wrongly diverted referrals coming back, one stream per (practice, service line).
     pub const PBC_RETURNS: u64 = 14;
-    /// Whether a dissatisfied patient signs a petition, one stream per service line.
+    /// Whether a dissatisfied patient signs a petition, one stream per (PCT, service
+    /// line), keyed `pct × lines + line` (the line itself with one PCT).
     pub const PETITIONS: u64 = 20;
 }
 
@@ -101,9 +102,11 @@ enum Event {
     Review(u32),
     /// A provider enters the market.
     Entry(u32),
-    /// The PCT's review of a service line triggered by a petition reports.
+    /// A PCT's review of a service line triggered by a petition reports: the
+    /// (PCT, line) key of [`voice::VoiceState`].
     ServiceReview(u32),
-    /// A tender for a service line is awarded and its new provider opens.
+    /// A PCT's tender for a service line is awarded and its new provider opens (as
+    /// `ServiceReview`).
     TenderAwarded(u32),
     Month(u32),
     YearStart(u32),
@@ -342,9 +345,9 @@ pub(super) struct Replication<'m> {
     year: Option<usize>,
     /// The month whose payments were made last.
     month: Option<usize>,
-    /// Per service line, its petition and recent clock stops (empty without `voice`).
-    voice: Vec<super::voice::LineVoice>,
-    voice_rng: Vec<Stream>,
+    /// Per (PCT, service line), its petition, recent clock stops and signing stream
+    /// (empty without `voice`).
+    voice: voice::VoiceState,
     books: Books,
     /// Each PCT's balance when the current year opened (after its allocation).
     pct_open: Vec<i64>,
@@ -529,12 +532,7 @@ impl<'m> Replication<'m> {
             events: Vec::new(),
             year: None,
             month: None,
-            voice: if c.voice.is_some() { vec![Default::default(); c.lines.len()] } else { Vec::new() },
-            voice_rng: if c.voice.is_some() {
-                (0..c.lines.len()).map(|l| stream(seed, rep, process::PETITIONS, l as u64)).collect()
-            } else {
-                Vec::new()
-            },
+            voice: voice::VoiceState::new(c, seed, rep)?,
             books: Books {
                 activity: vec![[0; Item::COUNT]; m.services.len()],
                 fixed_cost: vec![0; c.providers.len()],
@@ -728,8 +726,8 @@ impl<'m> Replication<'m> {
                 Event::Publish => self.publish(now)?,
                 Event::Review(p) => self.review(now, p as usize)?,
                 Event::Entry(p) => self.enter(now, p as usize)?,
-                Event::ServiceReview(l) => self.review_service(now, l as usize)?,
-                Event::TenderAwarded(l) => self.award_tender(now, l as usize)?,
+                Event::ServiceReview(key) => self.review_service(now, key)?,
+                Event::TenderAwarded(key) => self.award_tender(now, key)?,
                 Event::Month(k) => self.month(k as usize)?,
                 Event::YearStart(y) => self.year_start(now, y as usize)?,
                 Event::End => {
@@ -1316,6 +1314,7 @@ impl<'m> Replication<'m> {
                         provider: Some(p),
                         service: Some(s),
                         line: None,
+                        pct: None,
                         value: target as u64,
                     });
                 }
@@ -1624,6 +1623,7 @@ impl<'m> Replication<'m> {
             provider: Some(p),
             service: None,
             line: None,
+            pct: None,
             value: moved,
         });
         Ok(())

@@ -3,17 +3,19 @@
 //!
 //! A patient whose referral-to-treatment wait was beyond a threshold, or who was
 //! treated further from their practice than a threshold, is dissatisfied; each such
-//! patient signs a petition about that service line in their PCT with a probability
-//! (raised by LINks, which carry more views to the PCT). When the signatures within
-//! a rolling window reach the trigger — 1% of the PCT's registered population by
-//! default; 10% of the service's users, or a fixed number such as 250, are the
-//! alternatives consulted on — the PCT must review the service. The review reports
-//! after a delay (shorter with LINks: commissioners must answer within 20 days) and
-//! finds the service unsatisfactory when the share of the line's clock stops within
-//! 18 weeks over the window is below the standard. An unsatisfactory service is put
-//! out to tender; after the procurement delay the scenario's entry package for that
-//! line (a provider with `entry = { tender = LINE }`) opens. One petition, review or
-//! tender per line runs at a time; the signatures start afresh after each petition.
+//! patient signs a petition about that service line in their practice's PCT with a
+//! probability (raised by LINks, which carry more views to the PCT). When the
+//! signatures within a rolling window reach the trigger — 1% of the PCT's registered
+//! population by default; 10% of the service's users, or a fixed number such as 250,
+//! are the alternatives consulted on — the PCT must review the service. The review
+//! reports after a delay (shorter with LINks: commissioners must answer within 20
+//! days) and finds the service unsatisfactory when the share of the PCT's patients'
+//! clock stops on the line within 18 weeks over the window is below the standard. An
+//! unsatisfactory service is put out to tender; after the procurement delay the
+//! scenario's entry package for that line (a provider with `entry = { tender = LINE }`,
+//! led by the PCT) opens. One petition, review or tender per line in each PCT runs at
+//! a time; the signatures start afresh after each petition. These are the rules of one
+//! (PCT, line); the replication keeps one [`LineVoice`] per pair (`sim/voice.rs`).
 
 use std::collections::VecDeque;
 
@@ -22,8 +24,8 @@ use std::collections::VecDeque;
 pub enum Trigger {
     /// This share of the PCT's registered population.
     PopulationShare(f64),
-    /// This share of the service's users: patients whose clock stopped on the line
-    /// within the window.
+    /// This share of the service's users: the PCT's patients whose clock stopped on
+    /// the line within the window.
     UsersShare(f64),
     /// A fixed number of signatures.
     Fixed(u64),
@@ -91,7 +93,8 @@ pub enum Stage {
     Tendering,
 }
 
-/// One service line's petition and the clock stops a review looks at.
+/// One service line's petition in one PCT, and the clock stops (of the PCT's
+/// patients on the line) a review looks at.
 #[derive(Debug, Clone)]
 pub struct LineVoice {
     signatures: VecDeque<f64>,

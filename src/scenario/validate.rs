@@ -185,17 +185,6 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
                 c.range(key.index(i), b, -MAX_GBP, MAX_GBP, "an amount in pounds in [-1e13, 1e13]");
             }
         }
-        // The patient's voice counts one population; it is not defined for several
-        // PCTs yet.
-        for (present, what) in [(s.voice.is_some(), "[voice]")] {
-            if present {
-                c.push(
-                    at.clone(),
-                    format!("{what} cannot be combined with several PCTs yet"),
-                    Some(format!("remove {what}, or remove [pcts.generate] to model one PCT")),
-                );
-            }
-        }
     }
     if let Some(k) = s.choice.max_candidates {
         c.count(root.key("choice").key("max_candidates"), k as u64, 1, 1_000_000);

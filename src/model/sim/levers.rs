@@ -271,6 +271,7 @@ impl Replication<'_> {
                 provider: Some(p),
                 service: None,
                 line: None,
+                pct: None,
                 value: servers,
             });
         }
