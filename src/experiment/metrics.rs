@@ -277,7 +277,7 @@ pub const SYSTEM: &[Metric<SystemFn>] = &[
     m!("levers_paid_gbp", "gbp", "All lever payments: supplements, top-ups, assurance and capital charges.", |r| gbp(
         providers_sum(r, ProviderYear::levers_paid)
     )),
-    m!("petition_signatures", "count", "Signatures of dissatisfied patients that reached the PCT.", |r| r.signatures
+    m!("petition_signatures", "count", "Signatures of dissatisfied patients that reached their PCT.", |r| r.signatures
         as f64),
     m!("petitions", "count", "Petitions that reached the trigger and obliged a review.", |r| r.petitions as f64),
     m!("service_reviews", "count", "Reviews of a service that reported.", |r| r.reviews as f64),
