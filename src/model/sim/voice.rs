@@ -33,9 +33,6 @@ pub(super) struct VoiceState {
     /// the key, so with one PCT each line keeps the stream it always had (common
     /// random numbers with single-PCT runs).
     rng: Vec<Stream>,
-    /// Per PCT, its registered population (`Config::pct_population`): the base of the
-    /// population trigger, counted once since list sizes do not change during a run.
-    population: Vec<u64>,
 }
 
 impl VoiceState {
@@ -53,19 +50,10 @@ impl VoiceState {
                 c.lines.len()
             ))
         })?;
-        // One pass over the practices rather than `pct_population` per PCT (the same
-        // sums): England has 152 PCTs of 55 practices each.
-        let mut population = vec![0u64; c.pcts.len()];
-        for p in &c.practices {
-            if let Some(n) = population.get_mut(p.pct) {
-                *n += p.list_size as u64;
-            }
-        }
         Ok(Self {
             lines: c.lines.len(),
             petitions: vec![LineVoice::default(); keys],
             rng: (0..keys).map(|k| stream(seed, rep, process::PETITIONS, k as u64)).collect(),
-            population,
         })
     }
 
@@ -112,7 +100,9 @@ impl Replication<'_> {
         }
         self.years[y].signatures += 1;
         self.years[y].pcts[pct].signatures += 1;
-        let threshold = v.threshold(self.voice.population[pct], self.voice.petitions[key].users());
+        // The PCT's registered population (`Config::pct_population`), as its year record holds it.
+        let population = self.years[y].pcts[pct].population;
+        let threshold = v.threshold(population, self.voice.petitions[key].users());
         if let Some(n) = self.voice.petitions[key].sign(now, v.window_days, threshold) {
             self.years[y].petitions += 1;
             self.years[y].pcts[pct].petitions += 1;
@@ -265,7 +255,7 @@ mod tests {
         let c = &m.config;
         let mut r = Replication::new(&m, 1, 0).expect("replication");
         for k in 0..c.pcts.len() {
-            assert_eq!(r.voice.population[k], c.pct_population(k));
+            assert_eq!(r.years[0].pcts[k].population, c.pct_population(k));
         }
         let own = (share * c.pct_population(2) as f64).ceil() as u64;
         assert!(own < (share * c.population() as f64).ceil() as u64);
