@@ -148,25 +148,37 @@ fn a_deficit_in_one_pct_does_not_claw_back_another_pcts_savings() {
     assert_eq!(a.pcts[1].pbc_budget, b.pcts[1].pbc_budget);
 }
 
-#[test]
-fn cli_runs_pbc_with_several_pcts_and_reports_it_per_pct() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("pbc-two.toml");
+/// Writes into `dir` a scenario that extends `parent` (relative to the repository)
+/// with two generated PCTs and two replications.
+fn tiled_in_two(dir: &std::path::Path, parent: &str) -> std::path::PathBuf {
+    let path = dir.join("two.toml");
     let text = format!(
         "extends = {:?}\n[pcts.generate]\ncount = 2\n[simulation]\nreplications = 2\n",
-        repo("scenarios/pbc.toml").display().to_string()
+        repo(parent).display().to_string()
     );
     std::fs::write(&path, text).unwrap();
-    let out = dir.path().join("out");
+    path
+}
+
+/// `pbrsim run SCENARIO --out OUT -q EXTRA...`, which must succeed.
+fn cli_run(scenario: &std::path::Path, out: &std::path::Path, extra: &[&str]) {
     assert_cmd::Command::cargo_bin("pbrsim")
         .unwrap()
         .arg("run")
-        .arg(&path)
+        .arg(scenario)
         .arg("--out")
-        .arg(&out)
+        .arg(out)
         .arg("-q")
+        .args(extra)
         .assert()
         .success();
+}
+
+#[test]
+fn cli_runs_pbc_with_several_pcts_and_reports_it_per_pct() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    cli_run(&tiled_in_two(dir.path(), "scenarios/pbc.toml"), &out, &[]);
     let summary = std::fs::read_to_string(out.join("summary_pcts.csv")).unwrap();
     for pct in ["001", "002"] {
         let row = summary
@@ -203,39 +215,14 @@ fn england_is_152_pcts_generated_deterministically() {
 #[test]
 fn cli_writes_per_pct_files_only_with_several_pcts() {
     let dir = tempfile::tempdir().unwrap();
-    let two = dir.path().join("two.toml");
-    std::fs::write(
-        &two,
-        format!(
-            "extends = {:?}\n[pcts.generate]\ncount = 2\n[simulation]\nreplications = 2\n",
-            repo("tests/data/small.toml").display().to_string()
-        ),
-    )
-    .unwrap();
     let out = dir.path().join("out2");
-    assert_cmd::Command::cargo_bin("pbrsim")
-        .unwrap()
-        .args(["run"])
-        .arg(&two)
-        .arg("--out")
-        .arg(&out)
-        .arg("-q")
-        .assert()
-        .success();
+    cli_run(&tiled_in_two(dir.path(), "tests/data/small.toml"), &out, &[]);
     let summary = std::fs::read_to_string(out.join("summary_pcts.csv")).unwrap();
     assert!(summary.starts_with("year,pct,metric,unit,"), "{summary}");
     assert!(summary.contains("Test PCT 002"), "{}", &summary[..200.min(summary.len())]);
     assert!(out.join("pcts.csv").exists());
     let one = dir.path().join("out1");
-    assert_cmd::Command::cargo_bin("pbrsim")
-        .unwrap()
-        .args(["run"])
-        .arg(repo("tests/data/small.toml"))
-        .arg("--out")
-        .arg(&one)
-        .args(["-q", "--reps", "2"])
-        .assert()
-        .success();
+    cli_run(&repo("tests/data/small.toml"), &one, &["--reps", "2"]);
     assert!(!one.join("summary_pcts.csv").exists() && !one.join("pcts.csv").exists());
 }
 
@@ -246,15 +233,7 @@ fn cli_writes_per_pct_files_only_with_several_pcts() {
 fn cli_runs_voice_with_several_pcts_and_writes_per_pct_voice_metrics() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    assert_cmd::Command::cargo_bin("pbrsim")
-        .unwrap()
-        .args(["run"])
-        .arg(repo("scenarios/petition-tender-pcts.toml"))
-        .arg("--out")
-        .arg(&out)
-        .args(["-q", "--reps", "2"])
-        .assert()
-        .success();
+    cli_run(&repo("scenarios/petition-tender-pcts.toml"), &out, &["--reps", "2"]);
     let voice = ["petition_signatures", "petitions", "service_reviews", "service_reviews_failed", "tenders"];
     // Per replication and metric, in period `all`: the sum over PCTs, and the system value.
     let mut per_pct: BTreeMap<(String, String), f64> = BTreeMap::new();
